@@ -1,0 +1,89 @@
+/* reservewatch: find new human disturbances inside nature reserves from
+ * successive satellite scenes and turn them into field check lists.
+ *
+ * The one public header. The library never prints and never exits: every
+ * entry point returns an rw_status and fills a caller-owned rw_error.
+ * Handles are opaque; each *_create has a *_destroy that accepts NULL.
+ * A handle is used by one thread at a time unless its comment says
+ * otherwise; the library makes its own per-thread GDAL/GEOS/PROJ contexts. */
+#ifndef RESERVEWATCH_H
+#define RESERVEWATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define RW_VERSION_STRING "0.1.0"
+
+/* Status codes. Values are pinned: tests and scripts compare them. */
+typedef enum rw_status {
+    RW_OK = 0,
+    RW_ERR_USAGE = 1,    /* a bad option or parameter value */
+    RW_ERR_IO = 2,       /* a file cannot be opened, read or written */
+    RW_ERR_FORMAT = 3,   /* a file opens but its content is not usable */
+    RW_ERR_NOMEM = 4,    /* an allocation failed */
+    RW_ERR_INPUT = 5,    /* inputs are readable but inconsistent (no overlap...) */
+    RW_ERR_INTERNAL = 6, /* a bug: an invariant did not hold */
+    RW_ERR_CANCELLED = 7 /* stopped by the progress callback */
+} rw_status;
+
+/* Caller-owned error record: the first failure is kept, later ones ignored. */
+typedef struct rw_error {
+    rw_status status;
+    char message[1024];
+    const char *file; /* source file that raised it (static string) */
+    int line;
+} rw_error;
+
+/* Resets an error record to RW_OK. */
+void rw_error_clear(rw_error *err);
+
+/* Short English name of a status ("io", "format", ...). Never NULL. */
+const char *rw_status_name(rw_status status);
+
+/* Progress: fraction in [0,1]; return 0 to cancel. user is passed through. */
+typedef int (*rw_progress_fn)(double fraction, const char *message, void *user);
+
+/* Library and dependency versions as one line each, e.g. "GDAL 3.6.2". */
+const char *rw_version(void);
+void rw_version_dependencies(char *buf, size_t size);
+
+/* Registers GDAL drivers and sets process-wide GDAL options. Call once from
+ * the main thread before any other call; rw_global_cleanup at exit. */
+void rw_global_init(void);
+void rw_global_cleanup(void);
+
+/* ---- synth: deterministic demo/test/benchmark data ------------------- */
+
+typedef enum rw_synth_profile {
+    RW_SYNTH_SENTINEL2 = 0,
+    RW_SYNTH_GF2 = 1,
+    RW_SYNTH_LANDSAT = 2
+} rw_synth_profile;
+
+typedef struct rw_synth_options {
+    const char *out_dir;      /* created if missing */
+    int size;                 /* pixels per side of the first scene */
+    rw_synth_profile profile;
+    uint64_t seed;
+    int dates;                /* >= 2 */
+    int later_epsg;           /* 0: same CRS as the first date */
+    double later_pixel;       /* 0: same pixel size as the first date (metres) */
+    double pixel;             /* 0: profile default (metres) */
+    int threads;              /* 0: OpenMP default */
+} rw_synth_options;
+
+/* Fills defaults: size 2048, sentinel2, seed 1, 2 dates. */
+void rw_synth_options_init(rw_synth_options *opt);
+
+/* Writes the scenes, vectors and truth described in README into out_dir. */
+rw_status rw_synth_run(const rw_synth_options *opt, rw_progress_fn progress,
+                       void *progress_user, rw_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

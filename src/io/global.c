@@ -1,0 +1,30 @@
+/* Process-wide set-up and version reporting. */
+#include "core.h"
+
+#include <gdal.h>
+#include <geos_c.h>
+#include <omp.h>
+#include <png.h>
+#include <proj.h>
+#include <stdio.h>
+#include <cpl_conv.h>
+
+void rw_global_init(void)
+{
+    GDALAllRegister();
+    /* Scenes are read once, window by window, by several threads with their
+     * own handles: a modest shared block cache is enough and bounds memory. */
+    GDALSetCacheMax64((GIntBig)256 * 1024 * 1024);
+}
+
+void rw_global_cleanup(void) { GDALDestroyDriverManager(); }
+
+const char *rw_version(void) { return RW_VERSION_STRING; }
+
+void rw_version_dependencies(char *buf, size_t size)
+{
+    const PJ_INFO pj = proj_info();
+    snprintf(buf, size, "GDAL %s\nPROJ %s\nGEOS %s\nlibpng %s\nOpenMP %d",
+             GDALVersionInfo("RELEASE_NAME"), pj.version, GEOSversion(),
+             png_get_libpng_ver(NULL), _OPENMP);
+}
