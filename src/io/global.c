@@ -8,10 +8,14 @@
 #include <proj.h>
 #include <stdio.h>
 #include <cpl_conv.h>
+#include <cpl_error.h>
 
 void rw_global_init(void)
 {
     GDALAllRegister();
+    /* The library never prints: GDAL errors are read back with
+     * CPLGetLastErrorMsg and reported through rw_error. */
+    CPLSetErrorHandler(CPLQuietErrorHandler);
     /* Scenes are read once, window by window, by several threads with their
      * own handles: a modest shared block cache is enough and bounds memory. */
     GDALSetCacheMax64((GIntBig)256 * 1024 * 1024);
