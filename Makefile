@@ -31,7 +31,7 @@ LDFLAGS_asan := -fsanitize=address,undefined
 MODULES := $(sort $(filter-out src/cli/,$(wildcard src/*/)))
 INCLUDES := -Iinclude $(addprefix -I,$(MODULES))
 CFLAGS := -std=c17 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -fopenmp $(WARN) \
-	$(CFLAGS_$(CONFIG)) $(INCLUDES) -MMD -MP
+	$(CFLAGS_$(CONFIG)) $(INCLUDES) -MMD -MP -DRW_DATA_DIR='"$(CURDIR)/data"'
 LDLIBS = -fopenmp $(LDFLAGS_$(CONFIG)) $(PKG_LIBS) -lm
 
 LIB_SRC := $(sort $(wildcard $(addsuffix *.c,$(MODULES))))
@@ -73,18 +73,21 @@ $(BUILD)/%.o: %.c
 
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(AR) rcs $@ $^
+	@$(AR) rcs $@ $^
 
 $(BIN): $(CLI_OBJ) $(LIB)
-	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LDLIBS)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
 $(BUILD)/tests/%: tests/e2e/%.c $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
 check: deps
 	@$(MAKE) --no-print-directory build CONFIG=$(CONFIG)

@@ -83,6 +83,48 @@ void rw_synth_options_init(rw_synth_options *opt);
 rw_status rw_synth_run(const rw_synth_options *opt, rw_progress_fn progress,
                        void *progress_user, rw_error *err);
 
+/* ---- scan: change detection from scenes and zones to field points ----- */
+
+typedef struct rw_scan_options {
+    const char *const *before; /* earlier scenes, any order; >= 1 */
+    int nbefore;
+    const char *after;         /* the later scene: its grid is the analysis grid */
+    const char *reserves;      /* zones vector */
+    const char *out_dir;
+    const char *profile;       /* "auto" (default), sentinel2, landsat, gf2, generic */
+    const char *bands;         /* "blue=1,green=2,..." or NULL */
+    const char *reserve_id_field, *name_field, *zone_field; /* NULL: defaults */
+    const char *rivers, *permits, *known; /* optional vectors */
+    const char *mmu;           /* "mining=500,tourism=200" overrides, or NULL */
+    const char *data_dir;      /* rule tables; NULL: built-in default */
+    int threads;               /* 0: OpenMP default */
+    int tile;                  /* tile side in pixels; 0: 512 */
+} rw_scan_options;
+
+void rw_scan_options_init(rw_scan_options *opt);
+
+/* Warnings (repaired geometries, skipped inputs): one line each. */
+typedef void (*rw_warning_fn)(const char *message, void *user);
+
+/* Counts per reserve and category, for the summary table. */
+typedef struct rw_scan_result rw_scan_result;
+
+#define RW_CATEGORY_COUNT 5
+/* Category keys in report order: mining industrial tourism hydropower other. */
+const char *rw_category_key(int category);
+const char *rw_category_label(int category); /* Chinese */
+
+size_t rw_scan_result_reserves(const rw_scan_result *r);
+const char *rw_scan_result_reserve_name(const rw_scan_result *r, size_t i);
+const char *rw_scan_result_reserve_id(const rw_scan_result *r, size_t i);
+int rw_scan_result_count(const rw_scan_result *r, size_t reserve, int category);
+void rw_scan_result_destroy(rw_scan_result *r);
+
+/* Runs the scan and writes detections.gpkg, points.csv and manifest.json
+ * (last) into out_dir. On failure nothing in out_dir looks complete. */
+rw_status rw_scan_run(const rw_scan_options *opt, rw_progress_fn progress, void *progress_user,
+                      rw_warning_fn warn, void *warn_user, rw_scan_result **out, rw_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -8,6 +8,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 export RW_BIN="$(cd "$build" && pwd)/reservewatch"
 export RW_BUILD="$(cd "$build" && pwd)"
 export RW_DATA="$(cd "$here/../data" && pwd)"
+export RW_DATA_DIR="$RW_DATA"
 passed=0; failed=0
 log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT

@@ -8,6 +8,7 @@
 
 static const cli_command commands[] = {
     {"synth", "generate realistic demo/test scenes, reserves and truth", cli_synth},
+    {"scan", "find new disturbances in reserves between scenes: patches and field points", cli_scan},
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -157,7 +157,7 @@ rw_status synth_place_reserves(synth_world *w, rw_error *err)
         synth_reserve *res = &w->reserve[0];
         OGREnvelope e;
         OGR_G_GetEnvelope(res->zone[0], &e);
-        OGRGeometryH piece = synth_geom_blob(e.MaxX + 0.12 * R, 0.5 * (e.MinY + e.MaxY),
+        OGRGeometryH piece = synth_geom_blob(e.MaxX + 0.4 * R, 0.5 * (e.MinY + e.MaxY),
                                              0.18 * R, 32, 0.2, w->seed, 200);
         OGRGeometryH multi = OGR_G_CreateGeometry(wkbMultiPolygon);
         OGR_G_AddGeometryDirectly(multi, res->zone[0]);

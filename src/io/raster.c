@@ -1,0 +1,192 @@
+/* Scene probing, warping onto the analysis grid and window reads. */
+#include "raster.h"
+
+#include <cpl_conv.h>
+#include <cpl_string.h>
+#include <cpl_vsi.h>
+#include <gdal_utils.h>
+#include <math.h>
+#include <ogr_srs_api.h>
+#include <stdio.h>
+#include <string.h>
+
+/* A date from metadata, or the first yyyymmdd in the file name. */
+static void find_date(GDALDatasetH ds, const char *path, char date[16])
+{
+    static const char *const keys[] = {"ACQUISITION_DATE", "DATE_ACQUIRED", "SENSING_TIME",
+                                       "TIFFTAG_DATETIME"};
+    date[0] = '\0';
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        const char *v = GDALGetMetadataItem(ds, keys[i], NULL);
+        int y, m, d;
+        if (v != NULL && (sscanf(v, "%4d-%2d-%2d", &y, &m, &d) == 3 || sscanf(v, "%4d:%2d:%2d", &y, &m, &d) == 3)) {
+            snprintf(date, 16, "%04d-%02d-%02d", y % 10000, m % 100, d % 100);
+            return;
+        }
+    }
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    for (const char *p = base; *p; p++) {
+        int y, m, d, n = 0;
+        if (sscanf(p, "%4d%2d%2d%n", &y, &m, &d, &n) == 3 && n == 8 && y > 1970 && y < 2200 &&
+            m >= 1 && m <= 12 && d >= 1 && d <= 31) {
+            snprintf(date, 16, "%04d-%02d-%02d", y, m, d);
+            return;
+        }
+    }
+}
+
+rw_status rw_raster_probe(const char *path, rw_raster_info *info, rw_error *err)
+{
+    rw_status st = RW_OK;
+    memset(info, 0, sizeof(*info));
+    GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
+    RW_FAIL_IF(ds == NULL, err, RW_ERR_IO, "%s: cannot open as a raster: %s", path,
+               CPLGetLastErrorMsg()[0] ? CPLGetLastErrorMsg() : "unknown format");
+    RW_CHECK(rw_format(info->path, sizeof(info->path), err, "%s", path));
+    info->width = GDALGetRasterXSize(ds);
+    info->height = GDALGetRasterYSize(ds);
+    info->bands = GDALGetRasterCount(ds);
+    RW_FAIL_IF(info->bands < 4 || info->bands > RW_RASTER_MAX_BANDS, err, RW_ERR_FORMAT,
+               "%s: has %d bands; a scene needs at least blue, green, red and nir", path, info->bands);
+    RW_FAIL_IF(GDALGetGeoTransform(ds, info->gt) != CE_None, err, RW_ERR_FORMAT,
+               "%s: has no georeferencing (geotransform)", path);
+    RW_FAIL_IF(info->gt[2] != 0.0 || info->gt[4] != 0.0, err, RW_ERR_FORMAT,
+               "%s: rotated grids are not supported; warp it north-up first (gdalwarp)", path);
+    OGRSpatialReferenceH srs = GDALGetSpatialRef(ds);
+    RW_FAIL_IF(srs == NULL, err, RW_ERR_FORMAT, "%s: has no coordinate reference system", path);
+    RW_FAIL_IF(OSRExportToWkt(srs, &info->wkt) != OGRERR_NONE, err, RW_ERR_FORMAT,
+               "%s: its coordinate reference system cannot be exported", path);
+    find_date(ds, path, info->date);
+    const char *sc = GDALGetMetadataItem(ds, "SPACECRAFT", NULL);
+    if (sc == NULL)
+        sc = GDALGetMetadataItem(ds, "SATELLITE", NULL);
+    snprintf(info->spacecraft, sizeof(info->spacecraft), "%s", sc ? sc : "");
+    for (int b = 0; b < info->bands; b++) {
+        GDALRasterBandH band = GDALGetRasterBand(ds, b + 1);
+        snprintf(info->description[b], sizeof(info->description[b]), "%s", GDALGetDescription(band));
+        int ok = 0;
+        info->scale[b] = GDALGetRasterScale(band, &ok);
+        if (!ok)
+            info->scale[b] = 1.0;
+        info->offset[b] = GDALGetRasterOffset(band, &ok);
+        if (!ok)
+            info->offset[b] = 0.0;
+        info->nodata[b] = GDALGetRasterNoDataValue(band, &info->has_nodata[b]);
+    }
+done:
+    if (ds != NULL)
+        GDALClose(ds);
+    if (st != RW_OK)
+        rw_raster_info_clear(info);
+    return st;
+}
+
+void rw_raster_info_clear(rw_raster_info *info)
+{
+    CPLFree(info->wkt);
+    memset(info, 0, sizeof(*info));
+}
+
+bool rw_raster_same_grid(const rw_raster_info *a, const rw_raster_info *b)
+{
+    if (a->width != b->width || a->height != b->height)
+        return false;
+    for (int i = 0; i < 6; i++)
+        if (fabs(a->gt[i] - b->gt[i]) > 1e-9 * fmax(1.0, fabs(a->gt[i])))
+            return false;
+    OGRSpatialReferenceH sa = OSRNewSpatialReference(a->wkt), sb = OSRNewSpatialReference(b->wkt);
+    const bool same = sa && sb && OSRIsSame(sa, sb);
+    OSRDestroySpatialReference(sa);
+    OSRDestroySpatialReference(sb);
+    return same;
+}
+
+rw_status rw_raster_warp_vrt(const rw_raster_info *src, const rw_raster_info *grid,
+                             const int *bands, int n, const char *resampling,
+                             const char *tag, char *vrt, size_t size, rw_error *err)
+{
+    rw_status st = RW_OK;
+    char sub[512];
+    char **targs = NULL, **wargs = NULL;
+    GDALTranslateOptions *topt = NULL;
+    GDALWarpAppOptions *wopt = NULL;
+    GDALDatasetH in = NULL, subset = NULL, out = NULL;
+    snprintf(sub, sizeof(sub), "/vsimem/reservewatch/%s_bands.vrt", tag);
+    RW_CHECK(rw_format(vrt, size, err, "/vsimem/reservewatch/%s.vrt", tag));
+    in = GDALOpenEx(src->path, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
+    RW_FAIL_IF(in == NULL, err, RW_ERR_IO, "%s: cannot open: %s", src->path, CPLGetLastErrorMsg());
+    /* GDAL 3.6's gdalwarp has no -b: select bands with a VRT first */
+    targs = CSLAddString(targs, "-of");
+    targs = CSLAddString(targs, "VRT");
+    for (int i = 0; i < n; i++) {
+        char b[16];
+        snprintf(b, sizeof(b), "%d", bands[i]);
+        targs = CSLAddString(targs, "-b");
+        targs = CSLAddString(targs, b);
+    }
+    topt = GDALTranslateOptionsNew(targs, NULL);
+    subset = GDALTranslate(sub, in, topt, NULL);
+    RW_FAIL_IF(subset == NULL, err, RW_ERR_FORMAT, "%s: cannot select bands: %s", src->path,
+               CPLGetLastErrorMsg());
+    char te[4][32], ts[2][16];
+    snprintf(te[0], sizeof(te[0]), "%.10f", grid->gt[0]);
+    snprintf(te[1], sizeof(te[1]), "%.10f", grid->gt[3] + grid->height * grid->gt[5]);
+    snprintf(te[2], sizeof(te[2]), "%.10f", grid->gt[0] + grid->width * grid->gt[1]);
+    snprintf(te[3], sizeof(te[3]), "%.10f", grid->gt[3]);
+    snprintf(ts[0], sizeof(ts[0]), "%d", grid->width);
+    snprintf(ts[1], sizeof(ts[1]), "%d", grid->height);
+    const char *const fixed[] = {"-of", "VRT", "-r", resampling, "-t_srs", grid->wkt, "-te", te[0], te[1],
+                                 te[2], te[3], "-ts", ts[0], ts[1], "-dstnodata", "0", NULL};
+    for (int i = 0; fixed[i] != NULL; i++)
+        wargs = CSLAddString(wargs, fixed[i]);
+    wopt = GDALWarpAppOptionsNew(wargs, NULL);
+    int usage_error = 0;
+    out = GDALWarp(vrt, NULL, 1, &subset, wopt, &usage_error);
+    RW_FAIL_IF(out == NULL, err, RW_ERR_INPUT, "%s: cannot be warped onto the analysis grid: %s",
+               src->path, CPLGetLastErrorMsg());
+done:
+    if (out != NULL)
+        GDALClose(out);
+    if (subset != NULL)
+        GDALClose(subset);
+    if (in != NULL)
+        GDALClose(in);
+    GDALWarpAppOptionsFree(wopt);
+    GDALTranslateOptionsFree(topt);
+    CSLDestroy(wargs);
+    CSLDestroy(targs);
+    return st;
+}
+
+rw_status rw_raster_read_reflectance(GDALDatasetH ds, const char *what, rw_rect r,
+                                     const int *bands, int n, const double *scale,
+                                     const double *offset, const int *has_nodata,
+                                     const double *nodata, float *const *out,
+                                     rw_error *err)
+{
+    rw_status st = RW_OK;
+    const size_t npx = (size_t)r.w * (size_t)r.h;
+    for (int i = 0; i < n; i++) {
+        GDALRasterBandH b = GDALGetRasterBand(ds, bands[i]);
+        RW_FAIL_IF(b == NULL || GDALRasterIO(b, GF_Read, r.x, r.y, r.w, r.h, out[i], r.w, r.h,
+                                             GDT_Float32, 0, 0) != CE_None,
+                   err, RW_ERR_IO, "%s: read failed at pixel %d,%d: %s", what, r.x, r.y, CPLGetLastErrorMsg());
+        const float nd = (float)nodata[i];
+        const float s = (float)scale[i], o = (float)offset[i];
+        float *v = out[i];
+        for (size_t k = 0; k < npx; k++)
+            v[k] = (has_nodata[i] && v[k] == nd) ? NAN : v[k] * s + o;
+    }
+done:
+    return st;
+}
+
+rw_status rw_raster_read_u16(GDALDatasetH ds, const char *what, rw_rect r, int band,
+                             uint16_t *out, rw_error *err)
+{
+    GDALRasterBandH b = GDALGetRasterBand(ds, band);
+    if (b == NULL || GDALRasterIO(b, GF_Read, r.x, r.y, r.w, r.h, out, r.w, r.h, GDT_UInt16, 0, 0) != CE_None)
+        return rw_error_set(err, RW_ERR_IO, __FILE__, __LINE__, "%s: read failed at pixel %d,%d: %s", what,
+                            r.x, r.y, CPLGetLastErrorMsg());
+    return RW_OK;
+}

@@ -1,0 +1,55 @@
+/* Scenes: probing a raster, putting an earlier scene onto the analysis
+ * grid (warped VRT), per-thread window reads as reflectance. */
+#ifndef RW_RASTER_H
+#define RW_RASTER_H
+
+#include "core.h"
+
+#include <gdal.h>
+
+#define RW_RASTER_MAX_BANDS 32
+
+/* What the main thread learns about a scene before any tile is read. */
+typedef struct rw_raster_info {
+    char path[4096];
+    int width, height, bands;
+    double gt[6];
+    char *wkt;                       /* CRS, owned */
+    char date[16];                   /* yyyy-mm-dd, "" when unknown */
+    char spacecraft[64];
+    char description[RW_RASTER_MAX_BANDS][64];
+    double scale[RW_RASTER_MAX_BANDS], offset[RW_RASTER_MAX_BANDS];
+    int has_nodata[RW_RASTER_MAX_BANDS];
+    double nodata[RW_RASTER_MAX_BANDS];
+} rw_raster_info;
+
+/* Opens path read-only and fills info. Errors name the file: RW_ERR_IO
+ * (cannot open), RW_ERR_FORMAT (no CRS, rotated grid, too many bands). */
+rw_status rw_raster_probe(const char *path, rw_raster_info *info, rw_error *err);
+void rw_raster_info_clear(rw_raster_info *info);
+
+/* True when a and b share CRS and grid exactly. */
+bool rw_raster_same_grid(const rw_raster_info *a, const rw_raster_info *b);
+
+/* Builds, under /vsimem, a VRT of src's bands `bands` (1-based, n of them)
+ * warped onto grid's grid with the given resampling ("bilinear" for
+ * reflectance, "near" for masks), and writes its path to vrt (size
+ * bytes). Threads then open the VRT each with their own handle. */
+rw_status rw_raster_warp_vrt(const rw_raster_info *src, const rw_raster_info *grid,
+                             const int *bands, int n, const char *resampling,
+                             const char *tag, char *vrt, size_t size, rw_error *err);
+
+/* Reads window r of bands (1-based, n) of ds into planar float buffers
+ * out[i] (r.w * r.h each), as band value * scale[i] + offset[i]; nodata
+ * (value == nodata[i] when has_nodata[i]) becomes NAN. */
+rw_status rw_raster_read_reflectance(GDALDatasetH ds, const char *what, rw_rect r,
+                                     const int *bands, int n, const double *scale,
+                                     const double *offset, const int *has_nodata,
+                                     const double *nodata, float *const *out,
+                                     rw_error *err);
+
+/* Reads window r of one band as UInt16 (masks, QA). */
+rw_status rw_raster_read_u16(GDALDatasetH ds, const char *what, rw_rect r, int band,
+                             uint16_t *out, rw_error *err);
+
+#endif

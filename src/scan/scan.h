@@ -1,0 +1,91 @@
+/* Internal: the scan pipeline. scan_run.c orchestrates; scan_inputs.c
+ * opens and checks inputs; scan_tile.c is the per-tile work; scan_patch.c
+ * turns merged patches into detections; scan_category.c holds the
+ * category table; scan_output.c writes outputs and the manifest. */
+#ifndef RW_SCAN_H
+#define RW_SCAN_H
+
+#include "change.h"
+#include "detection.h"
+#include "label.h"
+#include "profiles.h"
+#include "raster.h"
+#include "zones.h"
+
+#include <ogr_api.h>
+#include <time.h>
+
+#define SCAN_MAX_BEFORE 12
+
+/* Context bits of the label flag byte. */
+enum {
+    SCAN_FLAG_WATER = 1,     /* water on every clear earlier date */
+    SCAN_FLAG_RIVER = 2,     /* inside a river corridor (--rivers) */
+    SCAN_FLAG_BLUEROOF = 4,  /* blue colour-steel roof cue on the later date */
+};
+
+/* One scene as the workers read it. Read-only during the tile stage. */
+typedef struct scan_scene {
+    rw_raster_info info;
+    rw_profile_match match;
+    char refl_path[4096]; /* file or warped VRT on the analysis grid */
+    char mask_path[4096]; /* same for the mask band; "" when none */
+    int refl_band[RW_BAND_COUNT]; /* 1-based band in refl_path per role, 0 absent */
+    int mask_band;                /* 1-based band in mask_path, 0 none */
+    double scale[RW_BAND_COUNT], offset[RW_BAND_COUNT], nodata[RW_BAND_COUNT];
+    int has_nodata[RW_BAND_COUNT];
+    rw_change_fit fit[RW_BAND_COUNT]; /* earlier dates: normalisation to the later */
+} scan_scene;
+
+/* Everything the tile and patch stages share; written by the main thread
+ * before the parallel regions, read-only inside them. */
+typedef struct scan_job {
+    const rw_scan_options *opt;
+    scan_scene after;
+    scan_scene before[SCAN_MAX_BEFORE];
+    int nbefore;
+    unsigned band_mask; /* roles present in every scene */
+    rw_zones *zones;
+    rw_change_rules *rules;
+    OGRGeometryH *rivers; size_t nrivers;   /* corridor polygons, analysis CRS */
+    OGRGeometryH *permits; size_t npermits; /* analysis CRS */
+    OGRGeometryH *known; size_t nknown;
+    double mmu_m2[RW_CATEGORY_COUNT];
+    int mmu_pixels;
+    rw_tiling tiling;
+    uint8_t *planned; /* per tile: 1 when it touches a reserve */
+    int threads;
+    rw_warning_fn warn; void *warn_user;
+} scan_job;
+
+/* scan_inputs.c */
+rw_status scan_inputs_open(scan_job *job, rw_error *err);
+void scan_inputs_close(scan_job *job);
+
+/* scan_tile.c: the two passes over planned tiles. */
+typedef struct scan_samples {
+    float *x[RW_BAND_COUNT], *y[RW_BAND_COUNT]; /* earlier, later */
+    size_t n, cap;
+} scan_samples;
+rw_status scan_tiles_sample(scan_job *job, int stride, rw_progress_fn progress, void *user, rw_error *err);
+rw_status scan_tiles_label(const scan_job *job, rw_label_tile_result **results, rw_progress_fn progress,
+                           void *user, rw_error *err);
+
+/* scan_category.c */
+typedef struct scan_category_in {
+    const rw_label_stats *stats;
+    double area_m2;
+    bool river_context; /* rivers given: corridor; else permanent water */
+} scan_category_in;
+int scan_category_decide(const scan_category_in *in, int *dominant_class, const char **basis);
+
+/* scan_patch.c */
+rw_status scan_patches_build(const scan_job *job, const rw_label_patches *patches, rw_detection **out,
+                             size_t *count, rw_progress_fn progress, void *user, rw_error *err);
+void scan_detections_free(rw_detection *d, size_t n);
+
+/* scan_output.c */
+rw_status scan_manifest_write(const scan_job *job, const rw_detection *d, size_t n, time_t started,
+                              const char *path, rw_error *err);
+
+#endif

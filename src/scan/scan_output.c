@@ -1,0 +1,179 @@
+/* manifest.json: inputs with sizes and SHA-256, resolved parameters,
+ * versions, times, counts per reserve and category, outputs with SHA-256.
+ * Written last: its presence says the outputs beside it are complete.
+ * Thread count and tile size are left out on purpose: they never change
+ * the results, and the manifest must be identical for any of them apart
+ * from its times. */
+#include "scan.h"
+#include "manifest.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static void iso_time(time_t t, char buf[32])
+{
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static rw_status add_input(rw_json *j, const char *role, const char *path, rw_error *err)
+{
+    if (path == NULL)
+        return RW_OK;
+    rw_json_key(j, role);
+    return rw_manifest_add_file(j, path, path, err);
+}
+
+static void add_scene(rw_json *j, const scan_scene *s)
+{
+    static const char *const roles[RW_BAND_COUNT] = {"blue", "green", "red", "nir", "swir1", "swir2"};
+    rw_json_begin_object(j);
+    rw_json_key(j, "file");
+    rw_json_string(j, s->info.path);
+    rw_json_key(j, "date");
+    rw_json_string(j, s->info.date);
+    rw_json_key(j, "profile");
+    rw_json_string(j, s->match.profile != NULL ? s->match.profile->key : "generic");
+    rw_json_key(j, "bands");
+    rw_json_begin_object(j);
+    for (int b = 0; b < RW_BAND_COUNT; b++) {
+        if (s->match.band_of_role[b] == 0)
+            continue;
+        rw_json_key(j, roles[b]);
+        rw_json_integer(j, s->match.band_of_role[b]);
+    }
+    rw_json_key(j, "mask");
+    rw_json_integer(j, s->match.mask_band);
+    rw_json_end_object(j);
+    rw_json_end_object(j);
+}
+
+rw_status scan_manifest_write(const scan_job *job, const rw_detection *d, size_t n, time_t started,
+                              const char *path, rw_error *err)
+{
+    rw_status st = RW_OK;
+    rw_json *j = NULL;
+    const rw_scan_options *opt = job->opt;
+    char deps[512], t0[32], t1[32], file[4096];
+    RW_CHECK(rw_json_create(&j, err));
+    rw_json_begin_object(j);
+    rw_json_key(j, "tool");
+    rw_json_string(j, "reservewatch " RW_VERSION_STRING);
+    rw_version_dependencies(deps, sizeof(deps));
+    rw_json_key(j, "libraries");
+    rw_json_string(j, deps);
+    iso_time(started, t0);
+    iso_time(time(NULL), t1);
+    rw_json_key(j, "started");
+    rw_json_string(j, t0);
+    rw_json_key(j, "finished");
+    rw_json_string(j, t1);
+
+    rw_json_key(j, "inputs");
+    rw_json_begin_object(j);
+    RW_CHECK(add_input(j, "after", opt->after, err));
+    rw_json_key(j, "before");
+    rw_json_begin_array(j);
+    for (int k = 0; k < opt->nbefore; k++)
+        RW_CHECK(rw_manifest_add_file(j, opt->before[k], opt->before[k], err));
+    rw_json_end_array(j);
+    RW_CHECK(add_input(j, "reserves", opt->reserves, err));
+    RW_CHECK(add_input(j, "rivers", opt->rivers, err));
+    RW_CHECK(add_input(j, "permits", opt->permits, err));
+    RW_CHECK(add_input(j, "known", opt->known, err));
+    rw_json_end_object(j);
+
+    rw_json_key(j, "parameters");
+    rw_json_begin_object(j);
+    rw_json_key(j, "analysis_grid");
+    rw_json_begin_object(j);
+    rw_json_key(j, "width");
+    rw_json_integer(j, job->after.info.width);
+    rw_json_key(j, "height");
+    rw_json_integer(j, job->after.info.height);
+    rw_json_key(j, "geotransform");
+    rw_json_begin_array(j);
+    for (int i = 0; i < 6; i++)
+        rw_json_number(j, job->after.info.gt[i]);
+    rw_json_end_array(j);
+    rw_json_key(j, "crs_wkt");
+    rw_json_string(j, job->after.info.wkt);
+    rw_json_end_object(j);
+    rw_json_key(j, "after");
+    add_scene(j, &job->after);
+    rw_json_key(j, "before");
+    rw_json_begin_array(j);
+    for (int k = 0; k < job->nbefore; k++)
+        add_scene(j, &job->before[k]);
+    rw_json_end_array(j);
+    rw_json_key(j, "normalisation");
+    rw_json_begin_array(j);
+    for (int k = 0; k < job->nbefore; k++) {
+        rw_json_begin_array(j);
+        for (int b = 0; b < RW_BAND_COUNT; b++) {
+            if (!(job->band_mask & RW_BAND_BIT(b)))
+                continue;
+            rw_json_begin_object(j);
+            rw_json_key(j, "gain");
+            rw_json_number_fixed(j, job->before[k].fit[b].gain, 6);
+            rw_json_key(j, "offset");
+            rw_json_number_fixed(j, job->before[k].fit[b].offset, 6);
+            rw_json_key(j, "samples");
+            rw_json_integer(j, (int64_t)job->before[k].fit[b].used);
+            rw_json_end_object(j);
+        }
+        rw_json_end_array(j);
+    }
+    rw_json_end_array(j);
+    rw_json_key(j, "mmu_m2");
+    rw_json_begin_object(j);
+    for (int c = 0; c < RW_CATEGORY_COUNT; c++) {
+        rw_json_key(j, rw_category_key(c));
+        rw_json_number(j, job->mmu_m2[c]);
+    }
+    rw_json_end_object(j);
+    rw_json_key(j, "mmu_min_pixels");
+    rw_json_integer(j, job->mmu_pixels);
+    rw_json_key(j, "rules");
+    rw_json_string(j, opt->data_dir);
+    rw_json_end_object(j);
+
+    rw_json_key(j, "counts");
+    rw_json_begin_array(j);
+    const size_t nres = rw_zones_reserve_count(job->zones);
+    for (size_t r = 0; r < nres; r++) {
+        const rw_reserve *res = rw_zones_reserve(job->zones, r);
+        int count[RW_CATEGORY_COUNT] = {0};
+        for (size_t i = 0; i < n; i++)
+            for (int c = 0; c < RW_CATEGORY_COUNT; c++)
+                if (strcmp(d[i].reserve_id, res->id) == 0 && strcmp(d[i].category, rw_category_key(c)) == 0)
+                    count[c]++;
+        rw_json_begin_object(j);
+        rw_json_key(j, "reserve_id");
+        rw_json_string(j, res->id);
+        rw_json_key(j, "name");
+        rw_json_string(j, res->name);
+        for (int c = 0; c < RW_CATEGORY_COUNT; c++) {
+            rw_json_key(j, rw_category_key(c));
+            rw_json_integer(j, count[c]);
+        }
+        rw_json_end_object(j);
+    }
+    rw_json_end_array(j);
+
+    rw_json_key(j, "outputs");
+    rw_json_begin_array(j);
+    static const char *const outputs[] = {"detections.gpkg", "points.csv"};
+    for (size_t i = 0; i < sizeof(outputs) / sizeof(outputs[0]); i++) {
+        RW_CHECK(rw_format(file, sizeof(file), err, "%s/%s", opt->out_dir, outputs[i]));
+        RW_CHECK(rw_manifest_add_file(j, file, outputs[i], err));
+    }
+    rw_json_end_array(j);
+    rw_json_end_object(j);
+    RW_CHECK(rw_json_write_atomic(j, path, err));
+done:
+    rw_json_destroy(j);
+    return st;
+}

@@ -1,0 +1,438 @@
+/* The parallel tile stage: each worker opens its own GDAL handles (GDAL
+ * 3.6 datasets are not thread-safe), reads windows of the planned tiles,
+ * and either samples pixel pairs for the radiometric normalisation (pass
+ * 1) or classifies and labels changes (pass 2). Tiles are independent and
+ * results are kept per tile index, so output never depends on threads. */
+#include "scan.h"
+
+#include <cpl_conv.h>
+#include <gdal_alg.h>
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct scene_handles {
+    GDALDatasetH refl, mask;
+} scene_handles;
+
+typedef struct worker {
+    scene_handles after, before[SCAN_MAX_BEFORE];
+    size_t cap;                                   /* pixels per buffer */
+    float *a[RW_BAND_COUNT];                      /* later reflectance */
+    float *b[SCAN_MAX_BEFORE][RW_BAND_COUNT];     /* earlier reflectance */
+    float *base[RW_BAND_COUNT];                   /* per-pixel baseline */
+    uint8_t *aq, *bq[SCAN_MAX_BEFORE];            /* RW_QA_* flags */
+    uint16_t *u16, *reserve, *key;
+    uint8_t *zone, *cls, *flag;
+    uint8_t *facts; /* per pixel: 1 baseline clear, 2 water on some earlier date, 4 on every one */
+    float *score;
+    rw_label_scratch *scratch;
+    rw_error err;
+} worker;
+
+static void handles_close(scene_handles *h)
+{
+    if (h->refl != NULL)
+        GDALClose(h->refl);
+    if (h->mask != NULL)
+        GDALClose(h->mask);
+    h->refl = h->mask = NULL;
+}
+
+static rw_status handles_open(const scan_scene *s, scene_handles *h, rw_error *err)
+{
+    h->refl = GDALOpenEx(s->refl_path, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
+    if (h->refl == NULL)
+        return rw_error_set(err, RW_ERR_IO, __FILE__, __LINE__, "%s: cannot open: %s", s->info.path,
+                            CPLGetLastErrorMsg());
+    if (s->mask_band > 0) {
+        h->mask = GDALOpenEx(s->mask_path, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
+        if (h->mask == NULL)
+            return rw_error_set(err, RW_ERR_IO, __FILE__, __LINE__, "%s: cannot open its mask: %s",
+                                s->info.path, CPLGetLastErrorMsg());
+    }
+    return RW_OK;
+}
+
+static void worker_destroy(worker *w)
+{
+    if (w == NULL)
+        return;
+    handles_close(&w->after);
+    for (int k = 0; k < SCAN_MAX_BEFORE; k++) {
+        handles_close(&w->before[k]);
+        for (int b = 0; b < RW_BAND_COUNT; b++)
+            free(w->b[k][b]);
+        free(w->bq[k]);
+    }
+    for (int b = 0; b < RW_BAND_COUNT; b++) {
+        free(w->a[b]);
+        free(w->base[b]);
+    }
+    free(w->aq);
+    free(w->u16);
+    free(w->reserve);
+    free(w->key);
+    free(w->zone);
+    free(w->cls);
+    free(w->flag);
+    free(w->facts);
+    free(w->score);
+    rw_label_scratch_destroy(w->scratch);
+    free(w);
+}
+
+/* start: per-thread handles and buffers, allocated once. */
+static worker *worker_create(const scan_job *job, rw_error *err)
+{
+    worker *w = calloc(1, sizeof(*w));
+    if (w == NULL)
+        return NULL;
+    const int t = job->tiling.tile;
+    const size_t n = (size_t)t * (size_t)t;
+    bool ok = true;
+    w->cap = n;
+    for (int b = 0; b < RW_BAND_COUNT; b++) {
+        if (!(job->band_mask & RW_BAND_BIT(b)))
+            continue;
+        ok = ok && (w->a[b] = malloc(n * sizeof(float))) && (w->base[b] = malloc(n * sizeof(float)));
+        for (int k = 0; k < job->nbefore; k++)
+            ok = ok && (w->b[k][b] = malloc(n * sizeof(float)));
+    }
+    for (int k = 0; k < job->nbefore; k++)
+        ok = ok && (w->bq[k] = malloc(n));
+    ok = ok && (w->aq = malloc(n)) && (w->u16 = malloc(n * 2)) && (w->reserve = malloc(n * 2)) &&
+         (w->key = malloc(n * 2)) && (w->zone = malloc(n)) && (w->cls = malloc(n)) && (w->flag = malloc(n)) && (w->facts = malloc(n)) &&
+         (w->score = malloc(n * sizeof(float)));
+    if (!ok) {
+        rw_error_set(err, RW_ERR_NOMEM, __FILE__, __LINE__, "out of memory for a worker's tile buffers");
+        worker_destroy(w);
+        return NULL;
+    }
+    if (handles_open(&job->after, &w->after, err) != RW_OK) {
+        worker_destroy(w);
+        return NULL;
+    }
+    for (int k = 0; k < job->nbefore; k++) {
+        if (handles_open(&job->before[k], &w->before[k], err) != RW_OK) {
+            worker_destroy(w);
+            return NULL;
+        }
+    }
+    if (rw_label_scratch_create(t, t, &w->scratch, err) != RW_OK) {
+        worker_destroy(w);
+        return NULL;
+    }
+    return w;
+}
+
+/* Reads one scene's window: reflectance per role and quality flags. */
+static rw_status read_scene(const scan_job *job, const scan_scene *s, const scene_handles *h, rw_rect r,
+                            float *const *out, uint8_t *q, uint16_t *u16, rw_error *err)
+{
+    rw_status st = RW_OK;
+    int bands[RW_BAND_COUNT], n = 0;
+    float *dst[RW_BAND_COUNT];
+    double sc[RW_BAND_COUNT], of[RW_BAND_COUNT], nd[RW_BAND_COUNT];
+    int hn[RW_BAND_COUNT];
+    for (int b = 0; b < RW_BAND_COUNT; b++) {
+        if (!(job->band_mask & RW_BAND_BIT(b)))
+            continue;
+        bands[n] = s->refl_band[b];
+        dst[n] = out[b];
+        sc[n] = s->scale[b], of[n] = s->offset[b], nd[n] = s->nodata[b], hn[n] = s->has_nodata[b];
+        n++;
+    }
+    RW_CHECK(rw_raster_read_reflectance(h->refl, s->info.path, r, bands, n, sc, of, hn, nd, dst, err));
+    const size_t npx = (size_t)r.w * (size_t)r.h;
+    if (s->mask_band > 0 && s->match.profile->mask != RW_MASK_NONE) {
+        RW_CHECK(rw_raster_read_u16(h->mask, s->info.path, r, s->mask_band, u16, err));
+        rw_profiles_decode_mask_array(s->match.profile, u16, npx, q);
+    } else {
+        for (size_t i = 0; i < npx; i++) {
+            float px[RW_BAND_COUNT];
+            for (int b = 0; b < RW_BAND_COUNT; b++)
+                px[b] = (job->band_mask & RW_BAND_BIT(b)) ? out[b][i] : NAN;
+            q[i] = rw_profiles_spectral_mask(px);
+        }
+    }
+    /* nodata in any band used makes the pixel nodata */
+    for (int k = 0; k < n; k++)
+        for (size_t i = 0; i < npx; i++)
+            if (isnan(dst[k][i]))
+                q[i] |= RW_QA_NODATA;
+done:
+    return st;
+}
+
+static bool clear(uint8_t q) { return (q & (RW_QA_NODATA | RW_QA_CLOUD | RW_QA_SHADOW | RW_QA_SNOW)) == 0; }
+
+static rw_status read_all(const scan_job *job, worker *w, rw_rect r, rw_error *err)
+{
+    rw_status st = RW_OK;
+    RW_CHECK(read_scene(job, &job->after, &w->after, r, w->a, w->aq, w->u16, err));
+    for (int k = 0; k < job->nbefore; k++)
+        RW_CHECK(read_scene(job, &job->before[k], &w->before[k], r, w->b[k], w->bq[k], w->u16, err));
+done:
+    return st;
+}
+
+/* Records the first failure across threads and stops the others. */
+static void fail_once(rw_error *shared, int *failed, const rw_error *local)
+{
+#pragma omp critical(scan_fail)
+    {
+        if (!*failed)
+            *shared = *local;
+        *failed = 1;
+    }
+}
+
+/* ---- pass 1: samples for normalisation --------------------------------- */
+
+typedef struct tile_samples {
+    size_t n[SCAN_MAX_BEFORE];
+    float *v[SCAN_MAX_BEFORE]; /* n * 2 * RW_BAND_COUNT: earlier then later */
+} tile_samples;
+
+static rw_status sample_tile(const scan_job *job, worker *w, rw_rect r, int stride, tile_samples *ts, rw_error *err)
+{
+    rw_status st = RW_OK;
+    RW_CHECK(read_all(job, w, r, err));
+    for (int k = 0; k < job->nbefore; k++) {
+        size_t cnt = 0;
+        /* the lattice is global (x % stride, y % stride), not per tile */
+        for (int y = r.y + (stride - r.y % stride) % stride; y < r.y + r.h; y += stride)
+            for (int x = r.x + (stride - r.x % stride) % stride; x < r.x + r.w; x += stride)
+                cnt++;
+        ts->v[k] = rw_malloc(sizeof(float) * 2 * RW_BAND_COUNT * (cnt + 1), err);
+        RW_FAIL_IF(ts->v[k] == NULL, err, RW_ERR_NOMEM, "out of memory for normalisation samples");
+        size_t m = 0;
+        for (int y = r.y + (stride - r.y % stride) % stride; y < r.y + r.h; y += stride) {
+            for (int x = r.x + (stride - r.x % stride) % stride; x < r.x + r.w; x += stride) {
+                const size_t i = (size_t)(y - r.y) * r.w + (x - r.x);
+                if (!clear(w->aq[i]) || !clear(w->bq[k][i]))
+                    continue;
+                float *o = ts->v[k] + m * 2 * RW_BAND_COUNT;
+                for (int b = 0; b < RW_BAND_COUNT; b++) {
+                    const bool on = job->band_mask & RW_BAND_BIT(b);
+                    o[b] = on ? w->b[k][b][i] : NAN;
+                    o[RW_BAND_COUNT + b] = on ? w->a[b][i] : NAN;
+                }
+                m++;
+            }
+        }
+        ts->n[k] = m;
+    }
+done:
+    return st;
+}
+
+/* Fits, per earlier date and band, later ≈ gain · earlier + offset on the
+ * samples of all planned tiles, gathered in tile order. */
+static rw_status fit_dates(scan_job *job, tile_samples *ts, int ntiles, rw_error *err)
+{
+    rw_status st = RW_OK;
+    float *x = NULL, *y = NULL;
+    for (int k = 0; k < job->nbefore; k++) {
+        size_t total = 0;
+        for (int t = 0; t < ntiles; t++)
+            total += ts[t].n[k];
+        free(x);
+        free(y);
+        x = rw_malloc(sizeof(float) * (total + 1), err);
+        y = rw_malloc(sizeof(float) * (total + 1), err);
+        RW_FAIL_IF(x == NULL || y == NULL, err, RW_ERR_NOMEM, "out of memory for normalisation");
+        for (int b = 0; b < RW_BAND_COUNT; b++) {
+            if (!(job->band_mask & RW_BAND_BIT(b)))
+                continue;
+            size_t m = 0;
+            for (int t = 0; t < ntiles; t++)
+                for (size_t i = 0; i < ts[t].n[k]; i++) {
+                    x[m] = ts[t].v[k][i * 2 * RW_BAND_COUNT + b];
+                    y[m] = ts[t].v[k][i * 2 * RW_BAND_COUNT + RW_BAND_COUNT + b];
+                    m++;
+                }
+            rw_error local;
+            rw_error_clear(&local);
+            if (rw_change_normalise_fit(x, y, m, &job->before[k].fit[b], &local) != RW_OK)
+                RW_FAIL(err, RW_ERR_INPUT,
+                        "%s and %s: too few clear pixels in common over the reserves to compare them "
+                        "(%zu; clouds, nodata or no overlap)",
+                        job->before[k].info.path, job->after.info.path, m);
+        }
+    }
+done:
+    free(x);
+    free(y);
+    return st;
+}
+
+rw_status scan_tiles_sample(scan_job *job, int stride, rw_progress_fn progress, void *user, rw_error *err)
+{
+    rw_status st = RW_OK;
+    const int ntiles = rw_tiling_count(&job->tiling);
+    tile_samples *ts = rw_calloc((size_t)ntiles, sizeof(*ts), err);
+    if (ts == NULL)
+        return RW_ERR_NOMEM;
+    int failed = 0, done_tiles = 0;
+#pragma omp parallel num_threads(job->threads)
+    {
+        rw_error local;
+        rw_error_clear(&local);
+        worker *w = worker_create(job, &local);
+        if (w == NULL)
+            fail_once(err, &failed, &local);
+#pragma omp for schedule(dynamic)
+        for (int t = 0; t < ntiles; t++) {
+            int stop;
+#pragma omp atomic read
+            stop = failed;
+            if (stop || w == NULL || !job->planned[t])
+                continue;
+            if (sample_tile(job, w, rw_tiling_rect(&job->tiling, t), stride, &ts[t], &local) != RW_OK)
+                fail_once(err, &failed, &local);
+#pragma omp atomic
+            done_tiles++;
+            if (progress != NULL && omp_get_thread_num() == 0)
+                progress(0.3 * done_tiles / ntiles, "normalise", user);
+        }
+        worker_destroy(w);
+    }
+    if (failed)
+        st = err->status;
+    else
+        st = fit_dates(job, ts, ntiles, err);
+    for (int t = 0; t < ntiles; t++)
+        for (int k = 0; k < SCAN_MAX_BEFORE; k++)
+            free(ts[t].v[k]);
+    free(ts);
+    return st;
+}
+
+/* ---- pass 2: classify and label ----------------------------------------- */
+
+/* Burns river corridors into flag for window r. */
+static rw_status burn_rivers(const scan_job *job, rw_rect r, uint8_t *flag, rw_error *err)
+{
+    if (job->nrivers == 0)
+        return RW_OK;
+    rw_status st = RW_OK;
+    const double *gt = job->after.info.gt;
+    GDALDatasetH mem = GDALCreate(GDALGetDriverByName("MEM"), "", r.w, r.h, 1, GDT_Byte, NULL);
+    RW_FAIL_IF(mem == NULL, err, RW_ERR_NOMEM, "out of memory for a river tile");
+    double mgt[6] = {gt[0] + r.x * gt[1], gt[1], 0, gt[3] + r.y * gt[5], 0, gt[5]};
+    GDALSetGeoTransform(mem, mgt);
+    const int band = 1;
+    double *val = rw_malloc(sizeof(double) * job->nrivers, err);
+    RW_FAIL_IF(val == NULL, err, RW_ERR_NOMEM, "out of memory for a river tile");
+    for (size_t i = 0; i < job->nrivers; i++)
+        val[i] = SCAN_FLAG_RIVER;
+    const CPLErr e = GDALRasterizeGeometries(mem, 1, &band, (int)job->nrivers, job->rivers, NULL, NULL, val,
+                                             NULL, NULL, NULL);
+    free(val);
+    RW_FAIL_IF(e != CE_None, err, RW_ERR_INTERNAL, "rasterising rivers failed: %s", CPLGetLastErrorMsg());
+    RW_FAIL_IF(GDALRasterIO(GDALGetRasterBand(mem, 1), GF_Read, 0, 0, r.w, r.h, flag, r.w, r.h, GDT_Byte, 0,
+                            0) != CE_None,
+               err, RW_ERR_INTERNAL, "reading a river tile failed");
+done:
+    if (mem != NULL)
+        GDALClose(mem);
+    return st;
+}
+
+static rw_status label_tile(const scan_job *job, worker *w, int t, rw_label_tile_result **out, rw_error *err)
+{
+    rw_status st = RW_OK;
+    const rw_rect r = rw_tiling_rect(&job->tiling, t);
+    const size_t npx = (size_t)r.w * (size_t)r.h;
+    *out = NULL;
+    RW_CHECK(rw_zones_burn(job->zones, job->after.info.gt, r, w->reserve, w->zone, err));
+    size_t inside = 0;
+    for (size_t i = 0; i < npx; i++)
+        inside += w->reserve[i] != 0;
+    if (inside == 0)
+        goto done; /* the tile's box touches a reserve but no pixel centre does */
+    RW_CHECK(read_all(job, w, r, err));
+    memset(w->flag, 0, npx);
+    RW_CHECK(burn_rivers(job, r, w->flag, err));
+
+    /* baseline: per band median of the clear earlier dates, normalised */
+    for (size_t i = 0; i < npx; i++) {
+        int nclear = 0, nwater = 0;
+        float v[RW_BAND_COUNT][SCAN_MAX_BEFORE];
+        for (int k = 0; k < job->nbefore; k++) {
+            if (!clear(w->bq[k][i]))
+                continue;
+            for (int b = 0; b < RW_BAND_COUNT; b++)
+                if (job->band_mask & RW_BAND_BIT(b))
+                    v[b][nclear] = (float)(job->before[k].fit[b].gain * w->b[k][b][i] + job->before[k].fit[b].offset);
+            nwater += (w->bq[k][i] & RW_QA_WATER) != 0;
+            nclear++;
+        }
+        for (int b = 0; b < RW_BAND_COUNT; b++)
+            if (job->band_mask & RW_BAND_BIT(b))
+                w->base[b][i] = nclear > 0 ? rw_change_median(v[b], nclear) : NAN;
+        w->facts[i] = (uint8_t)((nclear > 0) | (nwater > 0) << 1 | (nclear > 0 && nwater == nclear) << 2);
+    }
+    const float *base[RW_BAND_COUNT], *after[RW_BAND_COUNT];
+    for (int b = 0; b < RW_BAND_COUNT; b++) {
+        base[b] = w->base[b];
+        after[b] = w->a[b];
+    }
+    rw_change_classify_planar(job->rules, base, after, job->band_mask, npx, w->cls, w->score, NULL);
+    for (size_t i = 0; i < npx; i++) {
+        const uint8_t f = w->facts[i];
+        uint8_t c = w->cls[i];
+        if (!(f & 1) || !clear(w->aq[i]) || w->reserve[i] == 0)
+            c = RW_CHANGE_NONE;
+        /* water on any earlier date is not new water (seasonal lakes) */
+        if (c == RW_CHANGE_LAND_TO_WATER && (f & 2))
+            c = RW_CHANGE_NONE;
+        w->cls[i] = c;
+        w->key[i] = c != RW_CHANGE_NONE ? w->reserve[i] : 0;
+        uint8_t fl = w->flag[i];
+        if (f & 4)
+            fl |= SCAN_FLAG_WATER;
+        const float bb = w->a[RW_BAND_BLUE][i], rr = w->a[RW_BAND_RED][i];
+        if (c == RW_CHANGE_VEG_TO_BUILT && (bb - rr) > 0.08f * (bb + rr))
+            fl |= SCAN_FLAG_BLUEROOF;
+        w->flag[i] = fl;
+    }
+    const rw_label_input in = {r, w->key, w->cls, w->zone, w->score, w->flag};
+    RW_CHECK(rw_label_tile_create(w->scratch, &in, out, err));
+done:
+    return st;
+}
+
+rw_status scan_tiles_label(const scan_job *job, rw_label_tile_result **results, rw_progress_fn progress,
+                           void *user, rw_error *err)
+{
+    const int ntiles = rw_tiling_count(&job->tiling);
+    int failed = 0, done_tiles = 0;
+#pragma omp parallel num_threads(job->threads)
+    {
+        rw_error local;
+        rw_error_clear(&local);
+        worker *w = worker_create(job, &local);
+        if (w == NULL)
+            fail_once(err, &failed, &local);
+#pragma omp for schedule(dynamic)
+        for (int t = 0; t < ntiles; t++) {
+            int stop;
+#pragma omp atomic read
+            stop = failed;
+            if (stop || w == NULL || !job->planned[t])
+                continue;
+            if (label_tile(job, w, t, &results[t], &local) != RW_OK)
+                fail_once(err, &failed, &local);
+#pragma omp atomic
+            done_tiles++;
+            if (progress != NULL && omp_get_thread_num() == 0)
+                progress(0.3 + 0.5 * done_tiles / ntiles, "detect", user);
+        }
+        worker_destroy(w);
+    }
+    return failed ? err->status : RW_OK;
+}

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# End to end: synth -> scan on several seeds and all three profiles, scored
+# against the generator's truth; determinism across threads and tiles;
+# bad inputs fail with one line and no complete-looking output.
+set -u
+. "$(dirname "$0")/lib.sh"
+mmu="$RW_DATA/rules/mmu.tsv"
+
+run_case() { # name profile seed size pixel_m2 [synth options...]
+  local name=$1 profile=$2 seed=$3 size=$4 px=$5; shift 5
+  local d="$work/$name"
+  "$RW_BIN" synth -q --out "$d" --profile "$profile" --seed "$seed" --size "$size" "$@" || { fail "$name synth"; return; }
+  local scenes=("$d"/scene_*.tif); local n=${#scenes[@]}
+  local before=(); for ((i = 0; i < n - 1; i++)); do before+=(--before "${scenes[$i]}"); done
+  if "$RW_BIN" scan -q "${before[@]}" --after "${scenes[$((n-1))]}" --reserves "$d/reserves.gpkg" \
+       --rivers "$d/rivers.gpkg" --permits "$d/permits.gpkg" --known "$d/known.gpkg" --out "$d/out" 2>"$d/scan.err"; then
+    pass "$name scan ran"
+  else fail "$name scan: $(cat "$d/scan.err")"; return; fi
+  "$RW_BUILD/tests/check_accuracy" "$d/truth.gpkg" "$d/out/detections.gpkg" "$mmu" "$px" | sed "s/^\(PASS\|FAIL\|note\) /\1 $name /"
+}
+
+run_case s2_seed1 sentinel2 1 1536 100
+run_case s2_seed7 sentinel2 7 1536 100 --dates 3
+run_case gf2_seed3 gf2 3 2048 16
+run_case landsat_seed5 landsat 5 1024 900
+run_case s2_crs4547 sentinel2 11 1024 100 --crs 4547 --later-pixel 10
+
+# identical outputs for 1, 2, 4 threads and two tile sizes
+d="$work/s2_seed1"; ref=""
+for cfg in "1 512" "2 512" "4 512" "2 256"; do
+  set -- $cfg
+  o="$d/det_$1_$2"
+  "$RW_BIN" scan -q --before "$d"/scene_2023*.tif --after "$d"/scene_2024*.tif --reserves "$d/reserves.gpkg" \
+    --rivers "$d/rivers.gpkg" --permits "$d/permits.gpkg" --known "$d/known.gpkg" --threads "$1" --tile "$2" --out "$o"
+  if [ -z "$ref" ]; then ref=$o; continue; fi
+  if cmp -s "$ref/detections.gpkg" "$o/detections.gpkg" && cmp -s "$ref/points.csv" "$o/points.csv" &&
+     diff <(grep -v '"started"\|"finished"' "$ref/manifest.json") <(grep -v '"started"\|"finished"' "$o/manifest.json") >/dev/null; then
+    pass "identical outputs threads=$1 tile=$2"
+  else fail "outputs differ for threads=$1 tile=$2"; fi
+done
+
+# bad inputs: one line, exit 1 or 2, no manifest left behind
+s="$d/scene_2024"*.tif; s=$(echo $s); b=$(echo "$d"/scene_2023*.tif)
+expect_exit "missing raster" 1 "$RW_BIN" scan --before "$work/nope.tif" --after "$s" --reserves "$d/reserves.gpkg" --out "$work/e1"
+head -c 5000 "$s" > "$work/corrupt.tif"
+expect_exit "corrupt raster" 1 "$RW_BIN" scan --before "$work/corrupt.tif" --after "$s" --reserves "$d/reserves.gpkg" --out "$work/e2"
+gdal_translate -q -of VRT "$b" "$work/nocrs.vrt" && sed -i '/<SRS/,/<\/SRS>/d' "$work/nocrs.vrt"
+expect_exit "raster without CRS" 1 "$RW_BIN" scan --before "$work/nocrs.vrt" --after "$s" --reserves "$d/reserves.gpkg" --out "$work/e3"
+ogr2ogr -q -f GPKG "$work/far.gpkg" "$d/reserves.gpkg" -dialect sqlite -sql "select reserve_id, name, level, zone, city, county, ST_Translate(geom, 10, 0, 0) as geom from reserves" 2>/dev/null
+expect_exit "reserves outside the scene" 1 "$RW_BIN" scan --before "$b" --after "$s" --reserves "$work/far.gpkg" --out "$work/e4"
+ogr2ogr -q -f GPKG "$work/nozone.gpkg" "$d/reserves.gpkg" -select reserve_id,name 2>/dev/null
+expect_exit "missing zone field" 1 "$RW_BIN" scan --before "$b" --after "$s" --reserves "$work/nozone.gpkg" --out "$work/e5"
+ogr2ogr -q -f GPKG "$work/badzone.gpkg" "$d/reserves.gpkg" -dialect sqlite -sql "select reserve_id, name, level, 'zone9' as zone, city, county, geom from reserves" 2>/dev/null
+expect_exit "unknown zone value" 1 "$RW_BIN" scan --before "$b" --after "$s" --reserves "$work/badzone.gpkg" --out "$work/e6"
+gdal_translate -q -srcwin 0 0 200 200 -a_ullr 0 200 200 0 "$b" "$work/elsewhere.tif" 2>/dev/null
+expect_exit "no overlap between scenes" 1 "$RW_BIN" scan --before "$work/elsewhere.tif" --after "$s" --reserves "$d/reserves.gpkg" --out "$work/e7"
+g="$work/gf2_seed3"; gs=$(echo "$g"/scene_2024*.tif); gb=$(echo "$g"/scene_2023*.tif)
+gdal_calc.py --quiet -A "$gs" --allBands A --calc "A*0+5000" --outfile "$work/cloud.tif" --type UInt16 >/dev/null 2>&1
+gdal_edit.py -mo SPACECRAFT=GF2 "$work/cloud.tif"
+expect_exit "all-cloud scene" 1 "$RW_BIN" scan --before "$gb" --after "$work/cloud.tif" --reserves "$g/reserves.gpkg" --out "$work/e8"
+expect_exit "unknown option" 2 "$RW_BIN" scan --bogus
+expect_exit "missing required options" 2 "$RW_BIN" scan --before "$b"
+left=$(ls "$work"/e*/manifest.json 2>/dev/null | wc -l)
+[ "$left" = 0 ] && pass "no manifest after a failed scan" || fail "$left failed scans left a manifest"
