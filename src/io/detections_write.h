@@ -23,8 +23,10 @@
  * header line of the field names above, then one line per detection.
  *
  * Both files are written under hidden temporary names with mode 0600 and
- * renamed into place only when both are complete; on failure neither final
- * name is created and the temporaries are removed. Fails with RW_ERR_IO
+ * renamed into place only when both are complete; on failure the
+ * temporaries are removed and this call leaves neither final file (files
+ * of an earlier run stay, except an old detections.gpkg when the CSV's
+ * rename fails after the GeoPackage's succeeded). Fails with RW_ERR_IO
  * (message names the file) when a file cannot be written, RW_ERR_USAGE
  * when analysis_wkt is not a CRS, RW_ERR_INTERNAL when a record breaks the
  * scan's invariants (no or bad WKB, unterminated text, non-finite number). */

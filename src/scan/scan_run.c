@@ -3,6 +3,7 @@
 #include "scan.h"
 #include "detections_write.h"
 
+#include <math.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,15 +78,16 @@ static rw_status make_result(const scan_job *job, const rw_detection *d, size_t 
     return RW_OK;
 }
 
-/* Samples for normalisation: at most about a million pixels, on a global
- * lattice, whatever the scene size (memory stays bounded). */
+/* Samples for normalisation: at most about a million pixels on a global
+ * lattice over the reserves' extent, whatever the scene size (memory stays
+ * bounded) and whatever the tiling (the stride must not depend on it). */
 static int sample_stride(const scan_job *job)
 {
-    size_t planned = 0;
-    const int n = rw_tiling_count(&job->tiling);
-    for (int t = 0; t < n; t++)
-        planned += job->planned[t];
-    const double pixels = (double)planned * job->tiling.tile * job->tiling.tile;
+    double env[4];
+    rw_zones_extent(job->zones, env);
+    const double px = fabs(job->after.info.gt[1] * job->after.info.gt[5]);
+    const double scene = (double)job->after.info.width * job->after.info.height;
+    const double pixels = fmin(scene, (env[2] - env[0]) * (env[3] - env[1]) / px);
     int stride = 4;
     while (pixels / ((double)stride * stride) > 1e6)
         stride++;

@@ -199,6 +199,8 @@ typedef struct tile_samples {
 static rw_status sample_tile(const scan_job *job, worker *w, rw_rect r, int stride, tile_samples *ts, rw_error *err)
 {
     rw_status st = RW_OK;
+    /* only pixels inside reserves: the same set for any tiling */
+    RW_CHECK(rw_zones_burn(job->zones, job->after.info.gt, r, w->reserve, w->zone, err));
     RW_CHECK(read_all(job, w, r, err));
     for (int k = 0; k < job->nbefore; k++) {
         size_t cnt = 0;
@@ -212,7 +214,7 @@ static rw_status sample_tile(const scan_job *job, worker *w, rw_rect r, int stri
         for (int y = r.y + (stride - r.y % stride) % stride; y < r.y + r.h; y += stride) {
             for (int x = r.x + (stride - r.x % stride) % stride; x < r.x + r.w; x += stride) {
                 const size_t i = (size_t)(y - r.y) * r.w + (x - r.x);
-                if (!clear(w->aq[i]) || !clear(w->bq[k][i]))
+                if (w->reserve[i] == 0 || !clear(w->aq[i]) || !clear(w->bq[k][i]))
                     continue;
                 float *o = ts->v[k] + m * 2 * RW_BAND_COUNT;
                 for (int b = 0; b < RW_BAND_COUNT; b++) {

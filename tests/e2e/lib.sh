@@ -7,6 +7,7 @@ fail() { echo "FAIL $*"; }
 expect_exit() {
   local name=$1 code=$2; shift 2
   local err; err=$("$@" 2>&1 >/dev/null); local rc=$?
+  err=$(printf '%s' "$err" | grep -v ': warning: ')   # warnings may precede the error
   local lines; lines=$(printf '%s' "$err" | grep -c '')
   if [ "$rc" = "$code" ] && [ "$lines" = 1 ]; then pass "$name (exit $rc: $err)";
   else fail "$name: exit $rc (want $code), $lines stderr lines: $err"; fi

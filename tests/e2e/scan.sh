@@ -16,7 +16,7 @@ run_case() { # name profile seed size pixel_m2 [synth options...]
        --rivers "$d/rivers.gpkg" --permits "$d/permits.gpkg" --known "$d/known.gpkg" --out "$d/out" 2>"$d/scan.err"; then
     pass "$name scan ran"
   else fail "$name scan: $(cat "$d/scan.err")"; return; fi
-  "$RW_BUILD/tests/check_accuracy" "$d/truth.gpkg" "$d/out/detections.gpkg" "$mmu" "$px" | sed "s/^\(PASS\|FAIL\|note\) /\1 $name /"
+  "$RW_BUILD/tests/check_accuracy" "$d/truth.gpkg" "$d/out/detections.gpkg" "$mmu" "$px" "$d/reserves.gpkg" | sed "s/^\(PASS\|FAIL\|note\) /\1 $name /"
 }
 
 run_case s2_seed1 sentinel2 1 1536 100
