@@ -13,7 +13,7 @@ BUILD ?= build/$(CONFIG)
 # Debian 12 packages the build, tests and benchmarks need.
 DEB_PACKAGES := gcc make pkg-config libgdal-dev gdal-bin python3 python3-gdal \
 	libproj-dev proj-bin libgeos-dev libpng-dev libxlsxwriter-dev libyaml-dev \
-	libcmocka-dev libssl-dev zlib1g-dev sqlite3 time
+	libcmocka-dev libssl-dev zlib1g-dev sqlite3 time bc
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 PKGS := gdal proj libpng cmocka xlsxwriter yaml-0.1 libcrypto zlib
@@ -100,7 +100,19 @@ asan: deps
 DEMO_DIR ?= demo
 demo: deps
 	@$(MAKE) --no-print-directory build CONFIG=release
-	@bench/../tests/demo.sh build/release $(DEMO_DIR)
+	@echo "demo: generating a Sentinel-2-like pair with 6 reserves in $(DEMO_DIR)/data"
+	@build/release/reservewatch synth --out $(DEMO_DIR)/data --size 2048 --seed 2024
+	@echo "demo: scanning for new disturbances inside the reserves"
+	@build/release/reservewatch scan --before $(DEMO_DIR)/data/scene_2023*.tif \
+	  --after $(DEMO_DIR)/data/scene_2024*.tif --reserves $(DEMO_DIR)/data/reserves.gpkg \
+	  --rivers $(DEMO_DIR)/data/rivers.gpkg --permits $(DEMO_DIR)/data/permits.gpkg \
+	  --known $(DEMO_DIR)/data/known.gpkg --out $(DEMO_DIR)/out
+	@echo "demo: done. Outputs:"
+	@echo "  $(DEMO_DIR)/out/detections.gpkg  patches (analysis CRS) and field points (EPSG:4490)"
+	@echo "  $(DEMO_DIR)/out/points.csv       the same points, UTF-8 with BOM for Excel"
+	@echo "  $(DEMO_DIR)/out/manifest.json    inputs, hashes, parameters, counts"
+	@echo "  $(DEMO_DIR)/data/truth.gpkg      what the generator planted, to compare"
+	@echo "demo: per-reserve check lists (issue 4: checklist) are not built yet."
 
 BENCH_SIZE ?= 5490
 bench: deps

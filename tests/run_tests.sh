@@ -17,8 +17,9 @@ for t in "$build"/tests/test_*; do
   name=$(basename "$t")
   out="$log/$name.out"
   "$t" >"$out" 2>&1; rc=$?
-  p=$(grep -oE '^\[  PASSED  \] [0-9]+' "$out" | grep -oE '[0-9]+$' | tail -1)
-  f=$(grep -oE '^\[  FAILED  \] [0-9]+' "$out" | grep -oE '[0-9]+$' | tail -1)
+  # a cmocka program may run several groups: sum every group's totals
+  p=$(grep -oE '^\[  PASSED  \] [0-9]+' "$out" | grep -oE '[0-9]+$' | paste -sd+ | bc)
+  f=$(grep -oE '^\[  FAILED  \] [0-9]+' "$out" | grep -oE '[0-9]+$' | paste -sd+ | bc)
   p=${p:-0}; f=${f:-0}
   if [ $rc -ne 0 ] && [ "$f" = 0 ]; then f=1; fi   # crashed before reporting
   passed=$((passed + p)); failed=$((failed + f))

@@ -3,7 +3,7 @@
 # against the generator's truth; determinism across threads and tiles;
 # bad inputs fail with one line and no complete-looking output.
 set -u
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 mmu="$RW_DATA/rules/mmu.tsv"
 
 run_case() { # name profile seed size pixel_m2 [synth options...]

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# make bench: times `reservewatch scan` on a generated Sentinel-2 pair
+# against (a) merely decoding both scenes with GDAL (the floor) and (b) the
+# same job done with the GDAL command-line tools, on this machine, now.
+# Prints wall time, Mpixel/s, peak RSS and the 1 -> 2 thread speed-up.
+set -euo pipefail
+build=${1:?usage: bench/run.sh BUILD_DIR SIZE}; size=${2:-5490}
+rw="$build/reservewatch"
+out=bench/out/s2_$size; mkdir -p "$out"
+if [ ! -f "$out/data/synth.json" ]; then
+  echo "bench: generating a ${size}x${size} Sentinel-2 pair (synth)"
+  /usr/bin/time -f "%e s %M KiB" -o "$out/synth.time" "$rw" synth -q --out "$out/data" --size "$size" --seed 42
+  echo "bench: synth took $(cat "$out/synth.time") (wall, peak RSS)"
+fi
+b=$(echo "$out"/data/scene_2023*.tif); a=$(echo "$out"/data/scene_2024*.tif)
+mpx=$(echo "$size * $size / 1000000" | bc -l)
+timeit() { /usr/bin/time -f "%e %M" -o "$out/t" "$@" >/dev/null 2>&1; cat "$out/t"; }
+report() { # name "seconds kib"
+  set -- "$1" $2
+  printf '%-34s %8.2f s %9.1f Mpx/s %8.0f MiB peak\n' "$1" "$2" "$(echo "$mpx / $2" | bc -l)" "$(echo "$3 / 1024" | bc -l)"
+}
+echo "bench: ${size}x${size} pixels, $(nproc) cores"
+floor=$(timeit bash -c "gdal_translate -q -of NULL '$b' /vsimem/x && gdal_translate -q -of NULL '$a' /vsimem/y")
+report "decode both scenes (GDAL floor)" "$floor"
+scan() { timeit "$rw" scan -q --threads "$1" --before "$b" --after "$a" --reserves "$out/data/reserves.gpkg" \
+  --rivers "$out/data/rivers.gpkg" --permits "$out/data/permits.gpkg" --known "$out/data/known.gpkg" --out "$out/scan$1"; }
+s1=$(scan 1); report "reservewatch scan, 1 thread" "$s1"
+s2=$(scan 2); report "reservewatch scan, 2 threads" "$s2"
+# The same job with the GDAL command-line tools: NDVI difference and a
+# bright-bare threshold, zones burnt, sieve, polygonise, clip to reserves.
+chain() {
+  local t=$out/chain; rm -rf "$t"; mkdir -p "$t"
+  gdal_calc.py --quiet -A "$b" --A_band 4 -B "$b" --B_band 3 -C "$a" --C_band 4 -D "$a" --D_band 3 \
+    --calc "((A-B)/(A+B+1.0)-(C-D)/(C+D+1.0))>0.3" --type Byte --outfile "$t/change.tif" --co COMPRESS=DEFLATE
+  gdal_translate -q -of GTiff -b 1 -scale 0 65535 0 0 -ot Byte "$a" "$t/zones.tif"
+  gdal_rasterize -q -burn 1 "$out/data/reserves.gpkg" "$t/zones.tif"
+  gdal_calc.py --quiet -A "$t/change.tif" -B "$t/zones.tif" --calc "A*B" --type Byte --outfile "$t/cand.tif"
+  gdal_sieve.py -q -st 4 -8 "$t/cand.tif" "$t/sieved.tif"
+  gdal_polygonize.py -q -8 "$t/sieved.tif" -f GPKG "$t/poly.gpkg" poly DN
+  ogr2ogr -q -f GPKG -where "DN=1" -t_srs EPSG:4490 "$t/patches.gpkg" "$t/poly.gpkg"
+}
+export -f chain; export b a out
+c=$(timeit bash -c chain); report "GDAL command-line chain" "$c"
+set -- $s1; t1=$1; set -- $s2; t2=$1; set -- $c; tc=$1; set -- $floor; tf=$1
+printf 'speed-up 1 -> 2 threads: %.2fx   vs GDAL chain: %.1fx   scan / decode floor: %.2fx\n' \
+  "$(echo "$t1 / $t2" | bc -l)" "$(echo "$tc / $t2" | bc -l)" "$(echo "$t2 / $tf" | bc -l)"
