@@ -15,7 +15,9 @@ const char *rw_category_label(int c) { return c >= 0 && c < RW_CATEGORY_COUNT ? 
 typedef struct category_rule {
     int dominant;          /* change class that must dominate, or -1 for any */
     int river;             /* 1: needs river context */
-    double min_l2w_share;  /* share of land->water pixels */
+    double min_l2w_share;  /* share of land->water pixels: at least */
+    double max_l2w_share;  /* and at most (pure new water on a bank is a
+                              misregistered shore, not a dam) */
     double min_blue_share; /* share of blue-roof pixels */
     double min_area_m2;
     double min_core_buffer_share;
@@ -24,16 +26,16 @@ typedef struct category_rule {
 } category_rule;
 
 static const category_rule rules[] = {
-    {-1, 1, 0.10, 0, 0, 0, CAT_HYDROPOWER,
+    {-1, 1, 0.20, 0.90, 0, 0, 0, CAT_HYDROPOWER,
      "河道内新增水面(库区)连同坝体/减水河段 new impoundment on a river with weir or dewatered reach"},
-    {RW_CHANGE_WATER_TO_LAND, 1, 0, 0, 0, 0, CAT_MINING, "河道内新出露砂洲/河床 new sand bar or bed in a river channel"},
-    {RW_CHANGE_TURBIDITY, 1, 0, 0, 0, 0, CAT_MINING, "河道水体浑浊(采砂扰动) turbid plume in a river channel (dredging)"},
-    {RW_CHANGE_VEG_TO_BARE, 0, 0, 0, 0, 0, CAT_MINING, "植被变为高亮裸岩裸土 vegetation to bright bare rock/soil"},
-    {RW_CHANGE_VEG_TO_BUILT, 0, 0, 0.05, 0, 0, CAT_INDUSTRIAL, "新增彩钢瓦屋顶建筑 new blue colour-steel roofs"},
-    {RW_CHANGE_VEG_TO_BUILT, 0, 0, 0, 50000, 0, CAT_INDUSTRIAL, "大面积新增建设用地 large new built-up compound"},
-    {RW_CHANGE_VEG_TO_BUILT, 0, 0, 0, 0, 0.5, CAT_TOURISM,
+    {RW_CHANGE_WATER_TO_LAND, 1, 0, 1, 0, 0, 0, CAT_MINING, "河道内新出露砂洲/河床 new sand bar or bed in a river channel"},
+    {RW_CHANGE_TURBIDITY, 1, 0, 1, 0, 0, 0, CAT_MINING, "河道水体浑浊(采砂扰动) turbid plume in a river channel (dredging)"},
+    {RW_CHANGE_VEG_TO_BARE, 0, 0, 1, 0, 0, 0, CAT_MINING, "植被变为高亮裸岩裸土 vegetation to bright bare rock/soil"},
+    {RW_CHANGE_VEG_TO_BUILT, 0, 0, 1, 0.05, 0, 0, CAT_INDUSTRIAL, "新增彩钢瓦屋顶建筑 new blue colour-steel roofs"},
+    {RW_CHANGE_VEG_TO_BUILT, 0, 0, 1, 0, 50000, 0, CAT_INDUSTRIAL, "大面积新增建设用地 large new built-up compound"},
+    {RW_CHANGE_VEG_TO_BUILT, 0, 0, 1, 0, 0, 0.5, CAT_TOURISM,
      "核心区/缓冲区内新增建筑、道路或场地 new buildings, roads or yards in core/buffer zone"},
-    {-1, 0, 0, 0, 0, 0, CAT_OTHER, "其他人类活动 other human activity"},
+    {-1, 0, 0, 1, 0, 0, 0, CAT_OTHER, "其他人类活动 other human activity"},
 };
 
 static int dominant_class(const rw_label_stats *s)
@@ -57,6 +59,7 @@ int scan_category_decide(const scan_category_in *in, int *dominant, const char *
     for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
         const category_rule *r = &rules[i];
         if ((r->dominant >= 0 && r->dominant != dom) || (r->river && !in->river_context) || l2w < r->min_l2w_share ||
+            l2w > r->max_l2w_share ||
             blue < r->min_blue_share || in->area_m2 < r->min_area_m2 || strict < r->min_core_buffer_share)
             continue;
         *basis = r->basis;
