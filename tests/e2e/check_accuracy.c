@@ -8,6 +8,7 @@
  * generator's pixel-exact polygons, never from an earlier scan. */
 #include "patch.h"
 
+#include <cpl_conv.h>
 #include <cpl_error.h>
 #include <gdal.h>
 #include <math.h>
@@ -95,6 +96,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: check_accuracy TRUTH DETECTIONS MMU_TSV PIXEL_M2 RESERVES\n");
         return 2;
     }
+    setvbuf(stdout, NULL, _IOLBF, 0); /* lines survive a sanitizer exit */
     GDALAllRegister();
     CPLSetErrorHandler(CPLQuietErrorHandler);
     const double pixel_m2 = atof(argv[4]);
@@ -226,5 +228,16 @@ int main(int argc, char **argv)
     printf("%s areas within 2%%: %d/%d (worst %.1f%%; >= 90%% of matches)\n",
            area_n > 0 && area_ok >= 0.9 * area_n ? "PASS" : "FAIL", area_ok, area_n, 100 * worst_area);
     rw_patch_ctx_destroy(ctx);
+    feat *sets[4] = {truth, det, pts, zones};
+    const int counts[4] = {nt, nd, np, nz};
+    for (int k = 0; k < 4; k++) {
+        for (int i = 0; i < counts[k]; i++)
+            OGR_G_DestroyGeometry(sets[k][i].g);
+        free(sets[k]);
+    }
+    OGR_G_DestroyGeometry(reserves);
+    OGR_G_DestroyGeometry(inside_all);
+    CPLFree(wkt);
+    GDALDestroyDriverManager();
     return 0;
 }

@@ -16,7 +16,10 @@ run_case() { # name profile seed size pixel_m2 [synth options...]
        --rivers "$d/rivers.gpkg" --permits "$d/permits.gpkg" --known "$d/known.gpkg" --out "$d/out" 2>"$d/scan.err"; then
     pass "$name scan ran"
   else fail "$name scan: $(cat "$d/scan.err")"; return; fi
-  "$RW_BUILD/tests/check_accuracy" "$d/truth.gpkg" "$d/out/detections.gpkg" "$mmu" "$px" "$d/reserves.gpkg" | sed "s/^\(PASS\|FAIL\|note\) /\1 $name /"
+  "$RW_BUILD/tests/check_accuracy" "$d/truth.gpkg" "$d/out/detections.gpkg" "$mmu" "$px" "$d/reserves.gpkg" >"$d/acc.txt" 2>&1
+  local rc=$?
+  sed "s/^\(PASS\|FAIL\|note\) /\1 $name /" "$d/acc.txt"
+  [ "$rc" = 0 ] || fail "$name accuracy checker exited with $rc"
 }
 
 run_case s2_seed1 sentinel2 1 1536 100
