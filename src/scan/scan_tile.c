@@ -189,6 +189,42 @@ static void fail_once(rw_error *shared, int *failed, const rw_error *local)
     }
 }
 
+/* The start / work / stop frame of both passes: each thread creates its
+ * worker once, runs work() on the planned tiles of a dynamic schedule, and
+ * destroys it; the first failure stops the remaining tiles. */
+typedef rw_status (*tile_work_fn)(const scan_job *job, worker *w, int tile, void *ctx, rw_error *err);
+
+static rw_status run_tiles(const scan_job *job, tile_work_fn work, void *ctx, rw_progress_fn progress,
+                           void *user, double start, double span, const char *what, rw_error *err)
+{
+    const int ntiles = rw_tiling_count(&job->tiling);
+    int failed = 0, done_tiles = 0;
+#pragma omp parallel num_threads(job->threads)
+    {
+        rw_error local;
+        rw_error_clear(&local);
+        worker *w = worker_create(job, &local);
+        if (w == NULL)
+            fail_once(err, &failed, &local);
+#pragma omp for schedule(dynamic)
+        for (int t = 0; t < ntiles; t++) {
+            int stop;
+#pragma omp atomic read
+            stop = failed;
+            if (stop || w == NULL || !job->planned[t])
+                continue;
+            if (work(job, w, t, ctx, &local) != RW_OK)
+                fail_once(err, &failed, &local);
+#pragma omp atomic
+            done_tiles++;
+            if (progress != NULL && omp_get_thread_num() == 0)
+                progress(start + span * done_tiles / ntiles, what, user);
+        }
+        worker_destroy(w);
+    }
+    return failed ? err->status : RW_OK;
+}
+
 /* ---- pass 1: samples for normalisation --------------------------------- */
 
 typedef struct tile_samples {
@@ -271,6 +307,17 @@ done:
     return st;
 }
 
+typedef struct sample_ctx {
+    tile_samples *ts;
+    int stride;
+} sample_ctx;
+
+static rw_status sample_work(const scan_job *job, worker *w, int t, void *ctx, rw_error *err)
+{
+    sample_ctx *c = ctx;
+    return sample_tile(job, w, rw_tiling_rect(&job->tiling, t), c->stride, &c->ts[t], err);
+}
+
 rw_status scan_tiles_sample(scan_job *job, int stride, rw_progress_fn progress, void *user, rw_error *err)
 {
     rw_status st = RW_OK;
@@ -278,33 +325,9 @@ rw_status scan_tiles_sample(scan_job *job, int stride, rw_progress_fn progress, 
     tile_samples *ts = rw_calloc((size_t)ntiles, sizeof(*ts), err);
     if (ts == NULL)
         return RW_ERR_NOMEM;
-    int failed = 0, done_tiles = 0;
-#pragma omp parallel num_threads(job->threads)
-    {
-        rw_error local;
-        rw_error_clear(&local);
-        worker *w = worker_create(job, &local);
-        if (w == NULL)
-            fail_once(err, &failed, &local);
-#pragma omp for schedule(dynamic)
-        for (int t = 0; t < ntiles; t++) {
-            int stop;
-#pragma omp atomic read
-            stop = failed;
-            if (stop || w == NULL || !job->planned[t])
-                continue;
-            if (sample_tile(job, w, rw_tiling_rect(&job->tiling, t), stride, &ts[t], &local) != RW_OK)
-                fail_once(err, &failed, &local);
-#pragma omp atomic
-            done_tiles++;
-            if (progress != NULL && omp_get_thread_num() == 0)
-                progress(0.3 * done_tiles / ntiles, "normalise", user);
-        }
-        worker_destroy(w);
-    }
-    if (failed)
-        st = err->status;
-    else
+    sample_ctx ctx = {ts, stride};
+    st = run_tiles(job, sample_work, &ctx, progress, user, 0.0, 0.3, "normalise", err);
+    if (st == RW_OK)
         st = fit_dates(job, ts, ntiles, err);
     for (int t = 0; t < ntiles; t++)
         for (int k = 0; k < SCAN_MAX_BEFORE; k++)
@@ -408,33 +431,14 @@ done:
     return st;
 }
 
+static rw_status label_work(const scan_job *job, worker *w, int t, void *ctx, rw_error *err)
+{
+    rw_label_tile_result **results = ctx;
+    return label_tile(job, w, t, &results[t], err);
+}
+
 rw_status scan_tiles_label(const scan_job *job, rw_label_tile_result **results, rw_progress_fn progress,
                            void *user, rw_error *err)
 {
-    const int ntiles = rw_tiling_count(&job->tiling);
-    int failed = 0, done_tiles = 0;
-#pragma omp parallel num_threads(job->threads)
-    {
-        rw_error local;
-        rw_error_clear(&local);
-        worker *w = worker_create(job, &local);
-        if (w == NULL)
-            fail_once(err, &failed, &local);
-#pragma omp for schedule(dynamic)
-        for (int t = 0; t < ntiles; t++) {
-            int stop;
-#pragma omp atomic read
-            stop = failed;
-            if (stop || w == NULL || !job->planned[t])
-                continue;
-            if (label_tile(job, w, t, &results[t], &local) != RW_OK)
-                fail_once(err, &failed, &local);
-#pragma omp atomic
-            done_tiles++;
-            if (progress != NULL && omp_get_thread_num() == 0)
-                progress(0.3 + 0.5 * done_tiles / ntiles, "detect", user);
-        }
-        worker_destroy(w);
-    }
-    return failed ? err->status : RW_OK;
+    return run_tiles(job, label_work, results, progress, user, 0.3, 0.5, "detect", err);
 }
