@@ -242,7 +242,7 @@ rw_status scan_patches_build(const scan_job *job, const rw_label_patches *patche
                 continue;
             d[m] = slots[i].d;
             slots[i].d.wkb = NULL;
-            snprintf(d[m].id, sizeof(d[m].id), "%.20s-%04d", rid, ++seq);
+            snprintf(d[m].id, sizeof(d[m].id), "%.18s-%04d", rid, ++seq);
             m++;
         }
     }

@@ -120,7 +120,7 @@ static void plan_dates(synth_world *w)
         const uint64_t key = 1000 + (uint64_t)k * 64;
         const int month = 11 + (int)(rw_hash_unit(w->seed, key) * 2.0);
         const int day = 1 + (int)(rw_hash_unit(w->seed, key + 1) * 28.0);
-        snprintf(d->ymd, sizeof(d->ymd), "%04d%02d%02d", 2023 + k, month, day);
+        snprintf(d->ymd, sizeof(d->ymd), "%04d%02d%02d", (2023 + k) % 10000, month % 100, day % 100);
         for (int b = 0; b < SYNTH_BANDS; b++) {
             d->band_gain[b] = 0.92 + 0.16 * rw_hash_unit(w->seed, key + 2 + (uint64_t)b);
             d->band_offset[b] = 0.008 * rw_hash_unit(w->seed, key + 10 + (uint64_t)b);
