@@ -13,10 +13,10 @@ BUILD ?= build/$(CONFIG)
 # Debian 12 packages the build, tests and benchmarks need.
 DEB_PACKAGES := gcc make pkg-config libgdal-dev gdal-bin python3 python3-gdal \
 	libproj-dev proj-bin libgeos-dev libpng-dev libxlsxwriter-dev libyaml-dev \
-	libcmocka-dev libssl-dev zlib1g-dev sqlite3 time bc
+	libcmocka-dev libssl-dev zlib1g-dev libjson-c-dev sqlite3 time bc chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-PKGS := gdal proj libpng cmocka xlsxwriter yaml-0.1 libcrypto zlib
+PKGS := gdal proj libpng cmocka xlsxwriter yaml-0.1 libcrypto zlib json-c
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(shell geos-config --cflags 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) $(shell geos-config --clibs 2>/dev/null)
 
@@ -107,12 +107,17 @@ demo: deps
 	  --after $(DEMO_DIR)/data/scene_2024*.tif --reserves $(DEMO_DIR)/data/reserves.gpkg \
 	  --rivers $(DEMO_DIR)/data/rivers.gpkg --permits $(DEMO_DIR)/data/permits.gpkg \
 	  --known $(DEMO_DIR)/data/known.gpkg --out $(DEMO_DIR)/out
+	@echo "demo: writing per-reserve field check lists"
+	@build/release/reservewatch checklist --detections $(DEMO_DIR)/out/detections.gpkg \
+	  --out $(DEMO_DIR)/checklists
 	@echo "demo: done. Outputs:"
 	@echo "  $(DEMO_DIR)/out/detections.gpkg  patches (analysis CRS) and field points (EPSG:4490)"
 	@echo "  $(DEMO_DIR)/out/points.csv       the same points, UTF-8 with BOM for Excel"
 	@echo "  $(DEMO_DIR)/out/manifest.json    inputs, hashes, parameters, counts"
+	@echo "  $(DEMO_DIR)/checklists/          one folder per reserve: 核查清单.xlsx, report.html,"
+	@echo "                                   points.csv/.kml/.gpx, points_ovital.txt, chips/"
+	@echo "  $(DEMO_DIR)/checklists/*_问题清单.xlsx  one 附件2 list per city"
 	@echo "  $(DEMO_DIR)/data/truth.gpkg      what the generator planted, to compare"
-	@echo "demo: per-reserve check lists (issue 4: checklist) are not built yet."
 
 BENCH_SIZE ?= 5490
 bench: deps

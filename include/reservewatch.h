@@ -125,6 +125,38 @@ void rw_scan_result_destroy(rw_scan_result *r);
 rw_status rw_scan_run(const rw_scan_options *opt, rw_progress_fn progress, void *progress_user,
                       rw_warning_fn warn, void *warn_user, rw_scan_result **out, rw_error *err);
 
+
+/* ---- checklist: per-reserve field check lists ------------------------- */
+
+typedef struct rw_checklist_options {
+    const char *detections;    /* a scan's detections.gpkg */
+    const char *out_dir;       /* created (0700) if missing */
+    const char *const *reserves; /* ids or names to keep; NULL/0: all */
+    int nreserves;
+    const char *categories;    /* "mining,industrial,..."; NULL: the four priority ones */
+    const char *statuses;      /* "new,expanded,known,permitted"; NULL: new,expanded */
+    const char *before, *after;/* scenes for chips; NULL: from the scan's manifest.json */
+    double chip_m;             /* minimum chip ground size in metres; 0: 300 */
+    int threads;               /* 0: OpenMP default */
+} rw_checklist_options;
+
+void rw_checklist_options_init(rw_checklist_options *opt);
+
+/* What a run wrote, for the CLI to print. */
+typedef struct rw_checklist_summary {
+    size_t reserves, points, cities;
+    char example_report[4096]; /* one report.html, or "" when none */
+    char example_xlsx[4096];   /* one 核查清单.xlsx, or "" */
+} rw_checklist_summary;
+
+/* Writes, per reserve, OUT/<reserve_id>_<name>/ with 核查清单.xlsx,
+ * points.csv, points.kml, points.gpx, points_ovital.txt, chips/ and
+ * report.html; per city OUT/<city>_问题清单.xlsx; and OUT/manifest.json
+ * last. Files are 0600, folders 0700. */
+rw_status rw_checklist_run(const rw_checklist_options *opt, rw_progress_fn progress,
+                           void *progress_user, rw_checklist_summary *summary,
+                           rw_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 /* One point of a check list: a detection read back from detections.gpkg. */
 typedef struct rw_check_item {
@@ -52,6 +53,9 @@ typedef struct rw_checklist {
     char *after_scene;          /* scene paths, from the manifest or options */
     char **before_scenes;       /* the first is the one chips show */
     int nbefore;
+    char *scene_bands[2];       /* band roles of before_scenes[0] and the
+                                 * after scene as the scan used them,
+                                 * "blue=1,green=2,..."; NULL: detect */
     int year;                   /* campaign year: the after date's year */
     char generated[32];         /* "yyyy-mm-dd" the list was made (report) */
 } rw_checklist;
@@ -66,6 +70,37 @@ rw_status rw_checklist_chip_path(const char *id, rw_chip_kind kind, char *buf,
  * characters, leading dots and characters Windows refuses (<>:"|?*); keeps
  * UTF-8 (Chinese stays). Empty results become "_". */
 void rw_checklist_safe_name(const char *text, char *buf, size_t size);
+
+/* ---- shared fields and lookups (checklist_fields.c) ----------------- */
+
+/* The point fields every writer shows, in column order: Chinese label,
+ * English key, and the text of field k for an item (numbers with their
+ * fixed decimals into buf; *number tells the CSV not to quote-guard it). */
+size_t rw_checklist_field_count(void);
+const char *rw_checklist_field_label(size_t k);
+const char *rw_checklist_field_key(size_t k);
+const char *rw_checklist_field_text(const rw_check_reserve *r,
+                                    const rw_check_item *it, size_t k,
+                                    char *buf, size_t size, bool *number);
+
+/* 新增 扩大 已知 已许可 for the scan's status keys; the key itself
+ * otherwise. */
+const char *rw_checklist_status_label(const char *key);
+
+/* Row of a category key in rw_category_key order; unknown keys count as
+ * other (the last row), never dropped. */
+int rw_checklist_category_index(const char *key);
+
+/* Writes s as XML 1.0 (and HTML) text or attribute value: the five
+ * special characters escaped, control bytes XML refuses dropped. */
+void rw_checklist_put_xml(FILE *f, const char *s);
+
+/* One HTML table row <tr><th>label</th><td>value</td></tr> per field, for
+ * the report's cards and the KML balloons; skip (may be NULL) leaves
+ * fields out by key. */
+void rw_checklist_put_field_rows(FILE *f, const rw_check_reserve *r,
+                                 const rw_check_item *it,
+                                 bool (*skip)(const char *key));
 
 /* Frees everything the list owns, including itself; NULL is fine. */
 void rw_checklist_destroy(rw_checklist *cl);

@@ -67,6 +67,8 @@ void rw_checklist_destroy(rw_checklist *cl)
     free(cl->reserves);
     free(cl->analysis_wkt);
     free(cl->after_scene);
+    free(cl->scene_bands[0]);
+    free(cl->scene_bands[1]);
     for (int i = 0; i < cl->nbefore; i++)
         free(cl->before_scenes[i]);
     free(cl->before_scenes);

@@ -15,6 +15,7 @@ typedef struct cli_command {
 
 int cli_synth(int argc, char **argv);
 int cli_scan(int argc, char **argv);
+int cli_checklist(int argc, char **argv);
 
 /* Prints "reservewatch <cmd>: message" on stderr and returns the exit
  * status for the error's status (usage errors give 2, the rest 1). */

@@ -9,6 +9,7 @@
 static const cli_command commands[] = {
     {"synth", "generate realistic demo/test scenes, reserves and truth", cli_synth},
     {"scan", "find new disturbances in reserves between scenes: patches and field points", cli_scan},
+    {"checklist", "per-reserve field check lists: forms, GPS files, image chips, report", cli_checklist},
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -79,6 +79,9 @@ void *rw_calloc(size_t count, size_t size, rw_error *err);
 rw_status rw_format(char *buf, size_t size, rw_error *err, const char *fmt,
                     ...) RW_PRINTF(4, 5);
 
+/* t as ISO 8601 UTC, "2024-12-21T08:30:00Z", for manifests. */
+void rw_format_utc(long long t, char buf[32]);
+
 /* mkdir -p with mode for newly created folders. */
 rw_status rw_mkdir_p(const char *path, unsigned mode, rw_error *err);
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 rw_rect rw_rect_intersect(rw_rect a, rw_rect b)
 {
@@ -116,4 +117,12 @@ rw_status rw_mkdir_p(const char *path, unsigned mode, rw_error *err)
         return rw_error_set(err, RW_ERR_IO, __FILE__, __LINE__,
                             "%s: not a folder", path);
     return RW_OK;
+}
+
+void rw_format_utc(long long t, char buf[32])
+{
+    const time_t tt = (time_t)t;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }

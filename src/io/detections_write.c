@@ -1,6 +1,8 @@
 /* detections.gpkg and points.csv from the scan's detection records. The
  * field list is one table, so both layers and the CSV cannot drift apart. */
 #include "detections_write.h"
+#include "detections_columns.h"
+#include "reproducible.h"
 
 #include <cpl_conv.h>
 #include <cpl_error.h>
@@ -19,56 +21,7 @@
 #define GPKG_NAME "detections.gpkg"
 #define CSV_NAME "points.csv"
 #define GEO_EPSG 4490 /* CGCS2000 lon/lat: what field teams and ministry lists use */
-#define LONLAT_DECIMALS 6 /* ~0.1 m on the ground, below any GNSS handset */
 
-/* GeoPackage writes "now" into gpkg_contents.last_change; a fixed date is
- * what makes two runs on the same data byte-identical. */
-#define DATE_OPTION "OGR_CURRENT_DATE"
-#define FIXED_DATE "2000-01-01T00:00:00.000Z"
-
-typedef enum det_kind { DET_TEXT, DET_REAL } det_kind;
-
-typedef struct det_column {
-    const char *name;
-    det_kind kind;
-    size_t offset; /* of the member in rw_detection */
-    size_t size;   /* text: capacity of the char array, to prove termination */
-    int decimals;  /* real: fixed decimals, the same in the GeoPackage and CSV */
-} det_column;
-
-#define DET_TEXT_COLUMN(member)                                                \
-    {#member, DET_TEXT, offsetof(rw_detection, member),                        \
-     sizeof(((rw_detection *)0)->member), 0}
-#define DET_REAL_COLUMN(name, member, decimals)                                \
-    {name, DET_REAL, offsetof(rw_detection, member), sizeof(double), decimals}
-
-/* Order is the public field order of both layers and of the CSV header. */
-static const det_column columns[] = {
-    DET_TEXT_COLUMN(id),
-    DET_TEXT_COLUMN(reserve_id),
-    DET_TEXT_COLUMN(reserve_name),
-    DET_TEXT_COLUMN(zone),
-    DET_TEXT_COLUMN(category),
-    DET_TEXT_COLUMN(change),
-    DET_TEXT_COLUMN(status),
-    DET_REAL_COLUMN("area_m2", area_m2, 2),
-    DET_REAL_COLUMN("area_mu", area_mu, 4),
-    DET_REAL_COLUMN("area_ha", area_ha, 4),
-    DET_REAL_COLUMN("lon", lon, LONLAT_DECIMALS),
-    DET_REAL_COLUMN("lat", lat, LONLAT_DECIMALS),
-    DET_TEXT_COLUMN(lon_dms),
-    DET_TEXT_COLUMN(lat_dms),
-    DET_REAL_COLUMN("confidence", confidence, 3),
-    DET_TEXT_COLUMN(basis),
-    DET_TEXT_COLUMN(city),
-    DET_TEXT_COLUMN(county),
-    DET_TEXT_COLUMN(before_date),
-    DET_TEXT_COLUMN(after_date),
-    DET_REAL_COLUMN("frac_experimental", zone_fraction[0], 4),
-    DET_REAL_COLUMN("frac_buffer", zone_fraction[1], 4),
-    DET_REAL_COLUMN("frac_core", zone_fraction[2], 4),
-};
-#define NCOLUMNS (sizeof(columns) / sizeof(columns[0]))
 
 typedef rw_status (*det_geometry_fn)(const rw_detection *d, OGRGeometryH *out,
                                      rw_error *err);
@@ -80,17 +33,6 @@ typedef struct det_layer {
     det_geometry_fn geometry;
 } det_layer;
 
-static const char *column_text(const rw_detection *d, const det_column *c)
-{
-    return (const char *)d + c->offset;
-}
-
-static double column_real(const rw_detection *d, const det_column *c)
-{
-    double v;
-    memcpy(&v, (const char *)d + c->offset, sizeof(v));
-    return v;
-}
 
 /* Half up on the double itself, so printf("%.*f") of the result and the
  * REAL stored in the GeoPackage agree to the last decimal. */
@@ -108,14 +50,14 @@ static rw_status check_record(const rw_detection *d, size_t index,
     rw_status st = RW_OK;
     RW_FAIL_IF(strnlen(d->id, sizeof(d->id)) == sizeof(d->id), err,
                RW_ERR_INTERNAL, "detection %zu: id is not terminated", index);
-    for (size_t k = 0; k < NCOLUMNS; k++) {
-        const det_column *c = &columns[k];
-        if (c->kind == DET_TEXT)
-            RW_FAIL_IF(strnlen(column_text(d, c), c->size) == c->size, err,
+    for (size_t k = 0; k < RW_DET_NCOLUMNS; k++) {
+        const rw_det_column *c = &rw_det_columns[k];
+        if (c->kind == RW_DET_TEXT)
+            RW_FAIL_IF(strnlen(rw_det_column_text(d, c), c->size) == c->size, err,
                        RW_ERR_INTERNAL, "detection %s: %s is not terminated",
                        d->id, c->name);
         else
-            RW_FAIL_IF(!isfinite(column_real(d, c)), err, RW_ERR_INTERNAL,
+            RW_FAIL_IF(!isfinite(rw_det_column_real(d, c)), err, RW_ERR_INTERNAL,
                        "detection %s: %s is not a finite number", d->id,
                        c->name);
     }
@@ -195,8 +137,8 @@ static rw_status make_point(const rw_detection *d, OGRGeometryH *out,
     OGRGeometryH g = OGR_G_CreateGeometry(wkbPoint);
     RW_FAIL_IF(g == NULL, err, RW_ERR_NOMEM, "detection %s: no memory for a point",
                d->id);
-    OGR_G_SetPoint_2D(g, 0, round_fixed(d->lon, LONLAT_DECIMALS),
-                      round_fixed(d->lat, LONLAT_DECIMALS));
+    OGR_G_SetPoint_2D(g, 0, round_fixed(d->lon, RW_DET_LONLAT_DECIMALS),
+                      round_fixed(d->lat, RW_DET_LONLAT_DECIMALS));
     *out = g;
 done:
     return st;
@@ -223,14 +165,14 @@ static rw_status create_layer(GDALDatasetH ds, const char *tmp,
                                              options);
     RW_FAIL_IF(layer == NULL, err, RW_ERR_IO, "%s: cannot create layer %s: %s",
                tmp, spec->name, CPLGetLastErrorMsg());
-    for (size_t k = 0; k < NCOLUMNS; k++) {
-        fd = OGR_Fld_Create(columns[k].name, columns[k].kind == DET_TEXT
+    for (size_t k = 0; k < RW_DET_NCOLUMNS; k++) {
+        fd = OGR_Fld_Create(rw_det_columns[k].name, rw_det_columns[k].kind == RW_DET_TEXT
                                                  ? OFTString
                                                  : OFTReal);
         OGR_Fld_SetSubType(fd, OFSTNone);
         RW_FAIL_IF(OGR_L_CreateField(layer, fd, TRUE) != OGRERR_NONE, err,
                    RW_ERR_IO, "%s: layer %s: cannot create field %s: %s", tmp,
-                   spec->name, columns[k].name, CPLGetLastErrorMsg());
+                   spec->name, rw_det_columns[k].name, CPLGetLastErrorMsg());
         OGR_Fld_Destroy(fd);
         fd = NULL;
     }
@@ -243,13 +185,13 @@ done:
 
 static void set_fields(OGRFeatureH feat, const rw_detection *d)
 {
-    for (size_t k = 0; k < NCOLUMNS; k++) {
-        const det_column *c = &columns[k];
-        if (c->kind == DET_TEXT)
-            OGR_F_SetFieldString(feat, (int)k, column_text(d, c));
+    for (size_t k = 0; k < RW_DET_NCOLUMNS; k++) {
+        const rw_det_column *c = &rw_det_columns[k];
+        if (c->kind == RW_DET_TEXT)
+            OGR_F_SetFieldString(feat, (int)k, rw_det_column_text(d, c));
         else
             OGR_F_SetFieldDouble(feat, (int)k,
-                                 round_fixed(column_real(d, c), c->decimals));
+                                 round_fixed(rw_det_column_real(d, c), c->decimals));
     }
 }
 
@@ -314,7 +256,7 @@ static rw_status write_gpkg(const char *tmp, const char *analysis_wkt,
     rw_status st = RW_OK;
     OGRSpatialReferenceH srs[2] = {NULL, NULL}; /* analysis, EPSG:4490 */
     GDALDatasetH ds = NULL;
-    char *saved_date = NULL;
+    rw_gpkg_date date;
     bool date_set = false;
 
     RW_FAIL_IF(analysis_wkt == NULL || analysis_wkt[0] == '\0', err,
@@ -338,13 +280,7 @@ static rw_status write_gpkg(const char *tmp, const char *analysis_wkt,
      * create over an existing file */
     remove_gpkg_temp(tmp);
 
-    const char *old = CPLGetThreadLocalConfigOption(DATE_OPTION, NULL);
-    if (old != NULL) {
-        saved_date = strdup(old);
-        RW_FAIL_IF(saved_date == NULL, err, RW_ERR_NOMEM,
-                   "no memory to save %s", DATE_OPTION);
-    }
-    CPLSetThreadLocalConfigOption(DATE_OPTION, FIXED_DATE);
+    rw_io_gpkg_date_fix(&date);
     date_set = true;
 
     CPLErrorReset();
@@ -376,8 +312,7 @@ done:
     if (ds != NULL)
         GDALClose(ds);
     if (date_set)
-        CPLSetThreadLocalConfigOption(DATE_OPTION, saved_date);
-    free(saved_date);
+        rw_io_gpkg_date_restore(&date);
     OSRDestroySpatialReference(srs[0]);
     OSRDestroySpatialReference(srs[1]);
     return st;
@@ -400,15 +335,15 @@ static void csv_put_text(FILE *f, const char *s)
 
 static void csv_put_record(FILE *f, const rw_detection *d)
 {
-    for (size_t k = 0; k < NCOLUMNS; k++) {
-        const det_column *c = &columns[k];
+    for (size_t k = 0; k < RW_DET_NCOLUMNS; k++) {
+        const rw_det_column *c = &rw_det_columns[k];
         if (k > 0)
             fputc(',', f);
-        if (c->kind == DET_TEXT)
-            csv_put_text(f, column_text(d, c));
+        if (c->kind == RW_DET_TEXT)
+            csv_put_text(f, rw_det_column_text(d, c));
         else
             fprintf(f, "%.*f", c->decimals,
-                    round_fixed(column_real(d, c), c->decimals));
+                    round_fixed(rw_det_column_real(d, c), c->decimals));
     }
     fputs("\r\n", f);
 }
@@ -426,10 +361,10 @@ static rw_status write_csv(const char *tmp, const rw_detection *d, size_t n,
     fd = -1;
     /* the BOM is what makes Excel read the Chinese names as UTF-8 */
     fputs("\xEF\xBB\xBF", f);
-    for (size_t k = 0; k < NCOLUMNS; k++) {
+    for (size_t k = 0; k < RW_DET_NCOLUMNS; k++) {
         if (k > 0)
             fputc(',', f);
-        fputs(columns[k].name, f);
+        fputs(rw_det_columns[k].name, f);
     }
     fputs("\r\n", f);
     for (size_t i = 0; i < n; i++)

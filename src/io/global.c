@@ -7,6 +7,8 @@
 #include <png.h>
 #include <proj.h>
 #include <stdio.h>
+#include "reproducible.h"
+
 #include <cpl_conv.h>
 #include <cpl_error.h>
 
@@ -31,4 +33,19 @@ void rw_version_dependencies(char *buf, size_t size)
     snprintf(buf, size, "GDAL %s\nPROJ %s\nGEOS %s\nlibpng %s\nOpenMP %d",
              GDALVersionInfo("RELEASE_NAME"), pj.version, GEOSversion(),
              png_get_libpng_ver(NULL), _OPENMP);
+}
+
+#define GPKG_DATE_OPTION "OGR_CURRENT_DATE"
+
+void rw_io_gpkg_date_fix(rw_gpkg_date *d)
+{
+    const char *old = CPLGetThreadLocalConfigOption(GPKG_DATE_OPTION, NULL);
+    d->had = old != NULL;
+    snprintf(d->saved, sizeof(d->saved), "%s", old ? old : "");
+    CPLSetThreadLocalConfigOption(GPKG_DATE_OPTION, "2000-01-01T00:00:00.000Z");
+}
+
+void rw_io_gpkg_date_restore(const rw_gpkg_date *d)
+{
+    CPLSetThreadLocalConfigOption(GPKG_DATE_OPTION, d->had ? d->saved : NULL);
 }

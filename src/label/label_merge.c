@@ -3,6 +3,7 @@
  * join their runs. All statistics are integers (scores in fixed point),
  * so sums do not depend on the tiling or on the order tiles came in. */
 #include "label.h"
+#include "label_uf.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -28,26 +29,6 @@ typedef struct patch_order {
     size_t slot;
 } patch_order;
 
-static size_t find_root(size_t *parent, size_t i)
-{
-    while (parent[i] != i) {
-        parent[i] = parent[parent[i]]; /* path halving */
-        i = parent[i];
-    }
-    return i;
-}
-
-/* The smaller index stays the root, so a set's root is its first label in
- * tile order and is met first when numbering. */
-static void unite(size_t *parent, size_t a, size_t b)
-{
-    a = find_root(parent, a);
-    b = find_root(parent, b);
-    if (a < b)
-        parent[b] = a;
-    else
-        parent[a] = b;
-}
 
 static rw_status check_tile(const rw_label_tile_result *t, rw_rect want,
                             int index, rw_error *err)
@@ -87,7 +68,7 @@ static void join_strips(merge_sets *m, int ta, const uint32_t *a, int tb,
         const size_t hi = j + 1 < n ? j + 1 : n - 1;
         for (size_t k = lo; k <= hi; k++)
             if (b[k] != 0 && sb[b[k] - 1].key == sa[a[j] - 1].key)
-                unite(m->parent, m->base[ta] + a[j] - 1,
+                rw_uf_unite(m->parent, m->base[ta] + a[j] - 1,
                       m->base[tb] + b[k] - 1);
     }
 }
@@ -235,7 +216,7 @@ rw_status rw_label_merge(const rw_tiling *tiling,
     /* A root is the smallest label of its set, so it gets its slot before
      * any other member asks for it. */
     for (size_t g = 0; g < labels; g++) {
-        const size_t root = find_root(parent, g);
+        const size_t root = rw_uf_find(parent, g);
         slot[g] = root == g ? p->count++ : slot[root];
     }
     RW_FAIL_IF(p->count >= UINT32_MAX, err, RW_ERR_INTERNAL,

@@ -2,13 +2,14 @@
  * (two passes), then per-label statistics and the edge strips the merge
  * needs. Working on runs keeps the union-find small for blobby masks. */
 #include "label.h"
+#include "label_uf.h"
 
 #include <stdlib.h>
 
 struct rw_label_scratch {
     size_t capacity;     /* pixels of the largest tile = worst-case runs */
     rw_label_run *runs;  /* the tile's runs, tile-local while labelling */
-    uint32_t *parent;    /* union-find over run indices */
+    size_t *parent;      /* union-find over run indices */
 };
 
 rw_status rw_label_scratch_create(int max_w, int max_h,
@@ -47,32 +48,12 @@ void rw_label_scratch_destroy(rw_label_scratch *scratch)
     free(scratch);
 }
 
-static uint32_t find_root(uint32_t *parent, uint32_t i)
-{
-    while (parent[i] != i) {
-        parent[i] = parent[parent[i]]; /* path halving */
-        i = parent[i];
-    }
-    return i;
-}
-
-/* The smaller index stays the root, so a set's root is its first run in
- * raster order and labels can be numbered in first-pixel order. */
-static void unite(uint32_t *parent, uint32_t a, uint32_t b)
-{
-    a = find_root(parent, a);
-    b = find_root(parent, b);
-    if (a < b)
-        parent[b] = a;
-    else
-        parent[a] = b;
-}
 
 /* First pass: runs of equal nonzero key per row, in tile coordinates,
  * united with the runs above they touch (8-connectivity, same key).
  * Returns the number of runs. */
 static uint32_t collect_runs(const rw_label_input *in, rw_label_run *runs,
-                             uint32_t *parent)
+                             size_t *parent)
 {
     const int w = in->win.w;
     uint32_t n = 0, above_begin = 0, above_end = 0;
@@ -99,7 +80,7 @@ static uint32_t collect_runs(const rw_label_input *in, rw_label_run *runs,
                 p++;
             for (uint32_t q = p; q < above_end && runs[q].x0 <= x; q++)
                 if (above[runs[q].x0] == k)
-                    unite(parent, q, n);
+                    rw_uf_unite(parent, q, n);
             n++;
         }
         above_begin = row_begin;
@@ -110,12 +91,12 @@ static uint32_t collect_runs(const rw_label_input *in, rw_label_run *runs,
 
 /* Second pass: label = rank of the set's root among roots. Returns the
  * label count. */
-static uint32_t number_labels(rw_label_run *runs, uint32_t *parent,
+static uint32_t number_labels(rw_label_run *runs, size_t *parent,
                               uint32_t n)
 {
     uint32_t count = 0;
     for (uint32_t i = 0; i < n; i++) {
-        const uint32_t root = find_root(parent, i);
+        const uint32_t root = (uint32_t)rw_uf_find(parent, i);
         runs[i].label = root == i ? ++count : runs[root].label;
     }
     return count;

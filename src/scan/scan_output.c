@@ -8,15 +8,9 @@
 #include "manifest.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static void iso_time(time_t t, char buf[32])
-{
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
 
 static rw_status add_input(rw_json *j, const char *role, const char *path, rw_error *err)
 {
@@ -26,12 +20,21 @@ static rw_status add_input(rw_json *j, const char *role, const char *path, rw_er
     return rw_manifest_add_file(j, path, path, err);
 }
 
+/* Scenes are recorded by absolute path so that `checklist` finds them
+ * from any working folder. */
+static void add_path(rw_json *j, const char *path)
+{
+    char *abs = realpath(path, NULL);
+    rw_json_string(j, abs != NULL ? abs : path);
+    free(abs);
+}
+
 static void add_scene(rw_json *j, const scan_scene *s)
 {
     static const char *const roles[RW_BAND_COUNT] = {"blue", "green", "red", "nir", "swir1", "swir2"};
     rw_json_begin_object(j);
     rw_json_key(j, "file");
-    rw_json_string(j, s->info.path);
+    add_path(j, s->info.path);
     rw_json_key(j, "date");
     rw_json_string(j, s->info.date);
     rw_json_key(j, "profile");
@@ -64,8 +67,8 @@ rw_status scan_manifest_write(const scan_job *job, const rw_detection *d, size_t
     rw_version_dependencies(deps, sizeof(deps));
     rw_json_key(j, "libraries");
     rw_json_string(j, deps);
-    iso_time(started, t0);
-    iso_time(time(NULL), t1);
+    rw_format_utc(started, t0);
+    rw_format_utc(time(NULL), t1);
     rw_json_key(j, "started");
     rw_json_string(j, t0);
     rw_json_key(j, "finished");
@@ -155,6 +158,10 @@ rw_status scan_manifest_write(const scan_job *job, const rw_detection *d, size_t
         rw_json_string(j, res->id);
         rw_json_key(j, "name");
         rw_json_string(j, res->name);
+        rw_json_key(j, "city");
+        rw_json_string(j, res->city);
+        rw_json_key(j, "county");
+        rw_json_string(j, res->county);
         for (int c = 0; c < RW_CATEGORY_COUNT; c++) {
             rw_json_key(j, rw_category_key(c));
             rw_json_integer(j, count[c]);

@@ -90,99 +90,113 @@ static double max_area(const synth_world *w, double want)
     return fmin(want, 0.0015 * S * S);
 }
 
-static rw_status place_quarry(synth_world *w, int r, int lo, int hi,
-                              bool straddle, bool tile_edge, rw_error *err)
+/* One candidate change: its parts and what truth records of it. */
+typedef struct design {
+    part_list pl;
+    OGRGeometryH unchanged; /* owned; stays as it was inside the parts */
+    int category;
+    const char *kind, *change;
+    bool on_river;
+} design;
+
+/* Draws one candidate for reserve r (r < 0: outside every reserve) into d.
+ * Returns false when no site is left to try. */
+typedef bool (*design_fn)(synth_world *w, int r, const void *arg, design *d);
+
+/* Draws candidates until one fits (see commit) or tries run out. */
+static rw_status place(synth_world *w, int r, int tries, design_fn draw,
+                       const void *arg, rw_error *err)
 {
     rw_status st = RW_OK;
-    const double p = synth_pixel(w);
-    for (int tries = 0; tries < 40; tries++) {
-        double x, y;
-        if (!synth_pick_point(w, r, lo, hi, &x, &y))
+    for (int t = 0; t < tries; t++) {
+        design d = {0};
+        if (!draw(w, r, arg, &d))
             break;
-        if (straddle && r >= 0) { /* centre on the buffer zone border */
-            OGRGeometryH ring = OGR_G_GetGeometryRef(w->reserve[r].zone[1], 0);
-            const int i = (int)(synth_rnd(w) * (OGR_G_GetPointCount(ring) - 1));
-            x = OGR_G_GetX(ring, i), y = OGR_G_GetY(ring, i);
-        }
-        if (tile_edge) { /* on a 512-pixel tile border of the first grid */
-            const double t = SYNTH_TILE * p;
-            x = w->extent[0] + round((x - w->extent[0]) / t) * t;
-        }
-        const double area = synth_rnd_log(w, 60.0, max_area(w, 5.0e5));
-        const double rad = sqrt(area / M_PI);
-        part_list pl = {0};
-        parts_add(&pl, synth_geom_blob(x, y, rad, 24, 0.35, w->seed, w->draws), COVER_ROCK);
         bool placed;
-        RW_CHECK(commit(w, &pl, NULL, CAT_MINING, "quarry", "veg_to_bare", false, &placed, err));
-        if (placed)
+        st = commit(w, &d.pl, d.unchanged, d.category, d.kind, d.change, d.on_river, &placed, err);
+        OGR_G_DestroyGeometry(d.unchanged);
+        if (st != RW_OK || placed)
             break;
     }
-done:
     return st;
 }
 
-static rw_status place_compound(synth_world *w, int r, rw_error *err)
+typedef struct quarry_site {
+    int zone_lo, zone_hi; /* zones to pick from (0 outside) */
+    bool straddle;        /* on the buffer zone border */
+    bool tile_edge;       /* on a 512-pixel tile border */
+} quarry_site;
+
+static bool design_quarry(synth_world *w, int r, const void *arg, design *d)
 {
-    rw_status st = RW_OK;
-    for (int tries = 0; tries < 40; tries++) {
-        double x, y;
-        if (!synth_pick_point(w, r, r >= 0 ? 1 : 0, r >= 0 ? 2 : 0, &x, &y))
-            break;
-        const double area = synth_rnd_log(w, 3000.0, max_area(w, 4.0e5));
-        const double aspect = synth_rnd_range(w, 1.0, 2.0);
-        const double cw = sqrt(area * aspect), ch = area / cw;
-        const double ang = synth_rnd_range(w, 0, M_PI);
-        part_list pl = {0};
-        parts_add(&pl, synth_geom_rect(x, y, cw, ch, ang), COVER_CONCRETE);
-        const int roofs = 2 + (int)(synth_rnd(w) * 4);
-        for (int k = 0; k < roofs; k++) {
-            const double u = synth_rnd_range(w, -0.25, 0.25) * cw;
-            const double v = synth_rnd_range(w, -0.25, 0.25) * ch;
-            parts_add(&pl,
-                      synth_geom_rect(x + u * cos(ang) - v * sin(ang), y + u * sin(ang) + v * cos(ang),
-                                      cw * synth_rnd_range(w, 0.15, 0.35), ch * synth_rnd_range(w, 0.15, 0.35), ang),
-                      synth_rnd(w) < 0.6 ? COVER_BLUEROOF : COVER_CONCRETE);
-        }
-        bool placed;
-        RW_CHECK(commit(w, &pl, NULL, CAT_INDUSTRIAL, "compound", "veg_to_built", false, &placed, err));
-        if (placed)
-            break;
+    const quarry_site *q = arg;
+    const double p = synth_pixel(w);
+    double x, y;
+    if (!synth_pick_point(w, r, q->zone_lo, q->zone_hi, &x, &y))
+        return false;
+    if (q->straddle && r >= 0) {
+        OGRGeometryH ring = OGR_G_GetGeometryRef(w->reserve[r].zone[1], 0);
+        const int i = (int)(synth_rnd(w) * (OGR_G_GetPointCount(ring) - 1));
+        x = OGR_G_GetX(ring, i), y = OGR_G_GetY(ring, i);
     }
-done:
-    return st;
+    if (q->tile_edge) {
+        const double t = SYNTH_TILE * p;
+        x = w->extent[0] + round((x - w->extent[0]) / t) * t;
+    }
+    const double area = synth_rnd_log(w, 60.0, max_area(w, 5.0e5));
+    parts_add(&d->pl, synth_geom_blob(x, y, sqrt(area / M_PI), 24, 0.35, w->seed, w->draws), COVER_ROCK);
+    *d = (design){d->pl, NULL, CAT_MINING, "quarry", "veg_to_bare", false};
+    return true;
+}
+
+static bool design_compound(synth_world *w, int r, const void *arg, design *d)
+{
+    (void)arg;
+    double x, y;
+    if (!synth_pick_point(w, r, r >= 0 ? 1 : 0, r >= 0 ? 2 : 0, &x, &y))
+        return false;
+    const double area = synth_rnd_log(w, 3000.0, max_area(w, 4.0e5));
+    const double aspect = synth_rnd_range(w, 1.0, 2.0);
+    const double cw = sqrt(area * aspect), ch = area / cw;
+    const double ang = synth_rnd_range(w, 0, M_PI);
+    parts_add(&d->pl, synth_geom_rect(x, y, cw, ch, ang), COVER_CONCRETE);
+    const int roofs = 2 + (int)(synth_rnd(w) * 4);
+    for (int k = 0; k < roofs; k++) {
+        const double u = synth_rnd_range(w, -0.25, 0.25) * cw;
+        const double v = synth_rnd_range(w, -0.25, 0.25) * ch;
+        parts_add(&d->pl,
+                  synth_geom_rect(x + u * cos(ang) - v * sin(ang), y + u * sin(ang) + v * cos(ang),
+                                  cw * synth_rnd_range(w, 0.15, 0.35), ch * synth_rnd_range(w, 0.15, 0.35), ang),
+                  synth_rnd(w) < 0.6 ? COVER_BLUEROOF : COVER_CONCRETE);
+    }
+    *d = (design){d->pl, NULL, CAT_INDUSTRIAL, "compound", "veg_to_built", false};
+    return true;
 }
 
 /* Tourism: a building or a cluster of building, car park and access road
  * in a core or buffer zone. */
-static rw_status place_tourism(synth_world *w, int r, rw_error *err)
+static bool design_tourism(synth_world *w, int r, const void *arg, design *d)
 {
-    rw_status st = RW_OK;
+    (void)arg;
     const double p = synth_pixel(w);
-    for (int tries = 0; tries < 40; tries++) {
-        double x, y;
-        if (!synth_pick_point(w, r, 2, 3, &x, &y))
-            break;
-        const double ang = synth_rnd_range(w, 0, M_PI);
-        const double side = sqrt(synth_rnd_log(w, 80.0, 2500.0));
-        part_list pl = {0};
-        parts_add(&pl, synth_geom_rect(x, y, side, side * synth_rnd_range(w, 0.6, 1.0), ang), COVER_CONCRETE);
-        if (synth_rnd(w) < 0.6) {
-            const double len = synth_rnd_range(w, 80.0, 400.0);
-            const double pk = fmax(30.0, 3.0 * p);
-            const double px = x + (side / 2 + pk / 2) * cos(ang), py = y + (side / 2 + pk / 2) * sin(ang);
-            parts_add(&pl, synth_geom_rect(px, py, pk, pk * 1.5, ang), COVER_ROAD);
-            const double xy[4] = {px, py, px + len * cos(ang + 0.8), py + len * sin(ang + 0.8)};
-            OGRGeometryH line = synth_geom_line(xy, 2);
-            parts_add(&pl, OGR_G_Buffer(line, fmax(8.0, 1.8 * p) / 2.0, 2), COVER_ROAD);
-            OGR_G_DestroyGeometry(line);
-        }
-        bool placed;
-        RW_CHECK(commit(w, &pl, NULL, CAT_TOURISM, "resort", "veg_to_built", false, &placed, err));
-        if (placed)
-            break;
+    double x, y;
+    if (!synth_pick_point(w, r, 2, 3, &x, &y))
+        return false;
+    const double ang = synth_rnd_range(w, 0, M_PI);
+    const double side = sqrt(synth_rnd_log(w, 80.0, 2500.0));
+    parts_add(&d->pl, synth_geom_rect(x, y, side, side * synth_rnd_range(w, 0.6, 1.0), ang), COVER_CONCRETE);
+    if (synth_rnd(w) < 0.6) {
+        const double len = synth_rnd_range(w, 80.0, 400.0);
+        const double pk = fmax(30.0, 3.0 * p);
+        const double px = x + (side / 2 + pk / 2) * cos(ang), py = y + (side / 2 + pk / 2) * sin(ang);
+        parts_add(&d->pl, synth_geom_rect(px, py, pk, pk * 1.5, ang), COVER_ROAD);
+        const double xy[4] = {px, py, px + len * cos(ang + 0.8), py + len * sin(ang + 0.8)};
+        OGRGeometryH line = synth_geom_line(xy, 2);
+        parts_add(&d->pl, OGR_G_Buffer(line, fmax(8.0, 1.8 * p) / 2.0, 2), COVER_ROAD);
+        OGR_G_DestroyGeometry(line);
     }
-done:
-    return st;
+    *d = (design){d->pl, NULL, CAT_TOURISM, "resort", "veg_to_built", false};
+    return true;
 }
 
 /* A river centreline vertex inside reserve r (r < 0: outside all). */
@@ -215,104 +229,84 @@ static OGRGeometryH river_reach(const synth_world *w, int k, int i, int dir, dou
     return synth_geom_rect(x0 + c * cos(ang), y0 + c * sin(ang), length, 8.0 * w->river_width[k], ang);
 }
 
-static rw_status place_hydropower(synth_world *w, int r, rw_error *err)
+static bool design_hydropower(synth_world *w, int r, const void *arg, design *d)
 {
-    rw_status st = RW_OK;
+    (void)arg;
     const double p = synth_pixel(w);
-    for (int tries = 0; tries < 20; tries++) {
-        int k, i;
-        if (!pick_river_vertex(w, r, &k, &i))
-            break;
-        OGRGeometryH line = OGR_G_GetGeometryRef(w->rivers, k);
-        const double wid = w->river_width[k];
-        const double x0 = OGR_G_GetX(line, i), y0 = OGR_G_GetY(line, i);
-        const double ang = atan2(OGR_G_GetY(line, i + 1) - OGR_G_GetY(line, i - 1),
-                                 OGR_G_GetX(line, i + 1) - OGR_G_GetX(line, i - 1));
-        const double impound = wid * synth_rnd_range(w, 1.8, 3.0);
-        part_list pl = {0};
-        /* dewatered reach downstream: the bed emerges as gravel */
-        OGRGeometryH down = river_reach(w, k, i, 1, synth_rnd_range(w, 300.0, 900.0));
-        parts_add(&pl, OGR_G_Intersection(down, w->river_water[k]), COVER_GRAVEL);
-        OGR_G_DestroyGeometry(down);
-        /* impoundment upstream: the river widens into a reservoir */
-        OGRGeometryH up = river_reach(w, k, i, -1, synth_rnd_range(w, 400.0, 1500.0));
-        OGRGeometryH wide = OGR_G_Buffer(line, impound / 2.0, 8);
-        parts_add(&pl, OGR_G_Intersection(up, wide), COVER_WATER);
-        OGR_G_DestroyGeometry(up);
-        OGR_G_DestroyGeometry(wide);
-        /* the weir across it */
-        parts_add(&pl, synth_geom_rect(x0, y0, fmax(10.0, 2.0 * p), impound + 2 * p, ang), COVER_CONCRETE);
-        /* unchanged: water that stays water upstream of the weir */
-        OGRGeometryH upstream_river = river_reach(w, k, i, -1, 4000.0);
-        OGRGeometryH weir = synth_geom_rect(x0, y0, fmax(10.0, 2.0 * p), impound + 2 * p, ang);
-        OGRGeometryH stays0 = OGR_G_Intersection(upstream_river, w->river_water[k]);
-        OGRGeometryH stays = OGR_G_Difference(stays0, weir);
-        OGR_G_DestroyGeometry(stays0);
-        OGR_G_DestroyGeometry(upstream_river);
-        OGR_G_DestroyGeometry(weir);
-        bool placed;
-        st = commit(w, &pl, stays, CAT_HYDROPOWER, "weir_impoundment", "mixed", true, &placed, err);
-        OGR_G_DestroyGeometry(stays);
-        if (st != RW_OK || placed)
-            break;
-    }
-    return st;
+    int k, i;
+    if (!pick_river_vertex(w, r, &k, &i))
+        return false;
+    OGRGeometryH line = OGR_G_GetGeometryRef(w->rivers, k);
+    const double wid = w->river_width[k];
+    const double x0 = OGR_G_GetX(line, i), y0 = OGR_G_GetY(line, i);
+    const double ang = atan2(OGR_G_GetY(line, i + 1) - OGR_G_GetY(line, i - 1),
+                             OGR_G_GetX(line, i + 1) - OGR_G_GetX(line, i - 1));
+    const double impound = wid * synth_rnd_range(w, 1.8, 3.0);
+    /* dewatered reach downstream: the bed emerges as gravel */
+    OGRGeometryH down = river_reach(w, k, i, 1, synth_rnd_range(w, 300.0, 900.0));
+    parts_add(&d->pl, OGR_G_Intersection(down, w->river_water[k]), COVER_GRAVEL);
+    OGR_G_DestroyGeometry(down);
+    /* impoundment upstream: the river widens into a reservoir */
+    OGRGeometryH up = river_reach(w, k, i, -1, synth_rnd_range(w, 400.0, 1500.0));
+    OGRGeometryH wide = OGR_G_Buffer(line, impound / 2.0, 8);
+    parts_add(&d->pl, OGR_G_Intersection(up, wide), COVER_WATER);
+    OGR_G_DestroyGeometry(up);
+    OGR_G_DestroyGeometry(wide);
+    /* the weir across it */
+    parts_add(&d->pl, synth_geom_rect(x0, y0, fmax(10.0, 2.0 * p), impound + 2 * p, ang), COVER_CONCRETE);
+    /* unchanged: water that stays water upstream of the weir */
+    OGRGeometryH upstream_river = river_reach(w, k, i, -1, 4000.0);
+    OGRGeometryH weir = synth_geom_rect(x0, y0, fmax(10.0, 2.0 * p), impound + 2 * p, ang);
+    OGRGeometryH stays0 = OGR_G_Intersection(upstream_river, w->river_water[k]);
+    OGRGeometryH stays = OGR_G_Difference(stays0, weir);
+    OGR_G_DestroyGeometry(stays0);
+    OGR_G_DestroyGeometry(upstream_river);
+    OGR_G_DestroyGeometry(weir);
+    *d = (design){d->pl, stays, CAT_HYDROPOWER, "weir_impoundment", "mixed", true};
+    return true;
 }
 
-static rw_status place_sand_dredging(synth_world *w, int r, rw_error *err)
+static bool design_sand_dredging(synth_world *w, int r, const void *arg, design *d)
 {
-    rw_status st = RW_OK;
-    for (int tries = 0; tries < 20; tries++) {
-        int k, i;
-        if (!pick_river_vertex(w, r, &k, &i))
-            break;
-        OGRGeometryH line = OGR_G_GetGeometryRef(w->rivers, k);
-        const double wid = w->river_width[k];
-        part_list pl = {0};
-        OGRGeometryH reach = river_reach(w, k, i, 1, synth_rnd_range(w, 400.0, 1200.0));
-        parts_add(&pl, OGR_G_Intersection(reach, w->river_water[k]), COVER_TURBID);
-        OGR_G_DestroyGeometry(reach);
-        const int bars = 1 + (int)(synth_rnd(w) * 3);
-        for (int b = 0; b < bars; b++) {
-            const int j = i + 1 + b;
-            OGRGeometryH bar = synth_geom_blob(OGR_G_GetX(line, j), OGR_G_GetY(line, j),
-                                               wid * synth_rnd_range(w, 0.3, 0.5), 16, 0.3, w->seed, w->draws);
-            parts_add(&pl, OGR_G_Intersection(bar, w->river_water[k]), COVER_SAND);
-            OGR_G_DestroyGeometry(bar);
-        }
-        bool placed;
-        RW_CHECK(commit(w, &pl, NULL, CAT_MINING, "sand_dredging", "turbidity", true, &placed, err));
-        if (placed)
-            break;
+    (void)arg;
+    int k, i;
+    if (!pick_river_vertex(w, r, &k, &i))
+        return false;
+    OGRGeometryH line = OGR_G_GetGeometryRef(w->rivers, k);
+    const double wid = w->river_width[k];
+    OGRGeometryH reach = river_reach(w, k, i, 1, synth_rnd_range(w, 400.0, 1200.0));
+    parts_add(&d->pl, OGR_G_Intersection(reach, w->river_water[k]), COVER_TURBID);
+    OGR_G_DestroyGeometry(reach);
+    const int bars = 1 + (int)(synth_rnd(w) * 3);
+    for (int b = 0; b < bars; b++) {
+        const int j = i + 1 + b;
+        OGRGeometryH bar = synth_geom_blob(OGR_G_GetX(line, j), OGR_G_GetY(line, j),
+                                           wid * synth_rnd_range(w, 0.3, 0.5), 16, 0.3, w->seed, w->draws);
+        parts_add(&d->pl, OGR_G_Intersection(bar, w->river_water[k]), COVER_SAND);
+        OGR_G_DestroyGeometry(bar);
     }
-done:
-    return st;
+    *d = (design){d->pl, NULL, CAT_MINING, "sand_dredging", "turbidity", true};
+    return true;
 }
 
-/* `other` human activity: a logged slope, or new rural houses with yard. */
-static rw_status place_other(synth_world *w, int r, bool logging, rw_error *err)
+/* `other` human activity: a logged slope (arg non-NULL), or new rural
+ * houses with yard. */
+static bool design_other(synth_world *w, int r, const void *arg, design *d)
 {
-    rw_status st = RW_OK;
-    for (int tries = 0; tries < 40; tries++) {
-        double x, y;
-        if (!synth_pick_point(w, r, r >= 0 ? 1 : 0, r >= 0 ? 1 : 0, &x, &y))
-            break;
-        part_list pl = {0};
-        if (logging) {
-            const double area = synth_rnd_log(w, 2000.0, max_area(w, 6.0e4));
-            parts_add(&pl, synth_geom_blob(x, y, sqrt(area / M_PI), 20, 0.3, w->seed, w->draws), COVER_CLEARING);
-        } else {
-            const double side = sqrt(synth_rnd_log(w, 150.0, 3000.0));
-            parts_add(&pl, synth_geom_rect(x, y, side, side * 0.7, synth_rnd_range(w, 0, 3)), COVER_CONCRETE);
-        }
-        bool placed;
-        RW_CHECK(commit(w, &pl, NULL, CAT_OTHER, logging ? "logging" : "houses",
-                        logging ? "veg_to_soil" : "veg_to_built", false, &placed, err));
-        if (placed)
-            break;
+    const bool logging = arg != NULL;
+    double x, y;
+    if (!synth_pick_point(w, r, r >= 0 ? 1 : 0, r >= 0 ? 1 : 0, &x, &y))
+        return false;
+    if (logging) {
+        const double area = synth_rnd_log(w, 2000.0, max_area(w, 6.0e4));
+        parts_add(&d->pl, synth_geom_blob(x, y, sqrt(area / M_PI), 20, 0.3, w->seed, w->draws), COVER_CLEARING);
+    } else {
+        const double side = sqrt(synth_rnd_log(w, 150.0, 3000.0));
+        parts_add(&d->pl, synth_geom_rect(x, y, side, side * 0.7, synth_rnd_range(w, 0, 3)), COVER_CONCRETE);
     }
-done:
-    return st;
+    *d = (design){d->pl, NULL, CAT_OTHER, logging ? "logging" : "houses",
+                  logging ? "veg_to_soil" : "veg_to_built", false};
+    return true;
 }
 
 /* Permits for some legal facilities; last year's known problems, one as
@@ -350,24 +344,27 @@ rw_status synth_place_changes(synth_world *w, rw_error *err)
 {
     rw_status st = RW_OK;
     const size_t first = w->ntruth;
+    static const bool logging = true;
+    static const quarry_site outside = {0, 0, false, false};
     for (int r = 0; r < w->nreserves; r++) {
-        RW_CHECK(place_quarry(w, r, 1, 3, false, r % 2 == 0, err));
-        RW_CHECK(place_quarry(w, r, 1, 3, true, false, err));
-        RW_CHECK(place_compound(w, r, err));
-        RW_CHECK(place_tourism(w, r, err));
-        RW_CHECK(place_tourism(w, r, err));
-        RW_CHECK(place_hydropower(w, r, err));
-        RW_CHECK(place_sand_dredging(w, r, err));
-        RW_CHECK(place_other(w, r, true, err));
-        RW_CHECK(place_other(w, r, false, err));
+        const quarry_site inner = {1, 3, false, r % 2 == 0}, border = {1, 3, true, false};
+        RW_CHECK(place(w, r, 40, design_quarry, &inner, err));
+        RW_CHECK(place(w, r, 40, design_quarry, &border, err));
+        RW_CHECK(place(w, r, 40, design_compound, NULL, err));
+        RW_CHECK(place(w, r, 40, design_tourism, NULL, err));
+        RW_CHECK(place(w, r, 40, design_tourism, NULL, err));
+        RW_CHECK(place(w, r, 20, design_hydropower, NULL, err));
+        RW_CHECK(place(w, r, 20, design_sand_dredging, NULL, err));
+        RW_CHECK(place(w, r, 40, design_other, &logging, err));
+        RW_CHECK(place(w, r, 40, design_other, NULL, err));
     }
     /* the same kinds outside every reserve: a correct scan ignores them */
     for (int k = 0; k < 3; k++) {
-        RW_CHECK(place_quarry(w, -1, 0, 0, false, false, err));
-        RW_CHECK(place_compound(w, -1, err));
-        RW_CHECK(place_other(w, -1, k % 2 == 0, err));
+        RW_CHECK(place(w, -1, 40, design_quarry, &outside, err));
+        RW_CHECK(place(w, -1, 40, design_compound, NULL, err));
+        RW_CHECK(place(w, -1, 40, design_other, k % 2 == 0 ? &logging : NULL, err));
     }
-    RW_CHECK(place_hydropower(w, -1, err));
+    RW_CHECK(place(w, -1, 20, design_hydropower, NULL, err));
     mark_permits_known(w, first);
 done:
     return st;

@@ -2,6 +2,8 @@
  * permits, known problems, truth, ministry points. Each file is written
  * under a hidden temporary name and renamed when complete. */
 #include "synth.h"
+#include "atomic.h"
+#include "reproducible.h"
 
 #include <cpl_conv.h>
 #include <cpl_string.h>
@@ -293,17 +295,17 @@ done:
 static rw_status write_ministry_points(const synth_world *w, rw_error *err)
 {
     rw_status st = RW_OK;
-    char path[4096], tmp[4096];
+    char path[4096];
     OGRSpatialReferenceH geo = OSRNewSpatialReference(NULL);
     OSRImportFromEPSG(geo, 4490);
     OSRSetAxisMappingStrategy(geo, OAMS_TRADITIONAL_GIS_ORDER);
     OGRCoordinateTransformationH ct = OCTNewCoordinateTransformation(w->world_srs, geo);
-    FILE *fp = NULL;
+    rw_atomic_file out = {0};
     RW_CHECK(rw_format(path, sizeof(path), err, "%s/ministry_points.csv", w->opt->out_dir));
-    RW_CHECK(rw_format(tmp, sizeof(tmp), err, "%s/.ministry_points.csv.partial", w->opt->out_dir));
-    fp = fopen(tmp, "w");
-    RW_FAIL_IF(fp == NULL, err, RW_ERR_IO, "%s: cannot create", tmp);
-    fprintf(fp, "id,lon,lat,type\n");
+    RW_CHECK(rw_atomic_open(&out, path, err));
+    FILE *fp = out.fp;
+    /* a BOM, as the ministry's lists come, so Excel reads the Chinese */
+    fprintf(fp, "\xEF\xBB\xBFid,lon,lat,type\r\n");
     int n = 0;
     for (size_t i = 0; i < w->ntruth; i++) {
         const synth_truth *t = &w->truth[i];
@@ -318,22 +320,18 @@ static rw_status write_ministry_points(const synth_world *w, rw_error *err)
         double x = OGR_G_GetX(pt, 0), y = OGR_G_GetY(pt, 0);
         OGR_G_DestroyGeometry(pt);
         OCTTransform(ct, 1, &x, &y, NULL);
-        fprintf(fp, "BJ%04d,%.6f,%.6f,必查\n", n, x, y);
+        fprintf(fp, "BJ%04d,%.6f,%.6f,必查\r\n", n, x, y);
     }
     for (int k = 0; k < 3 && k < w->nreserves; k++) {
         OGRGeometryH pt = OGR_G_PointOnSurface(w->reserve[k].zone[2]);
         double x = OGR_G_GetX(pt, 0), y = OGR_G_GetY(pt, 0);
         OGR_G_DestroyGeometry(pt);
         OCTTransform(ct, 1, &x, &y, NULL);
-        fprintf(fp, "ZX%04d,%.6f,%.6f,自选\n", k + 1, x, y);
+        fprintf(fp, "ZX%04d,%.6f,%.6f,自选\r\n", k + 1, x, y);
     }
-    const int closed = fclose(fp);
-    fp = NULL;
-    RW_FAIL_IF(closed != 0, err, RW_ERR_IO, "%s: write failed", tmp);
-    RW_FAIL_IF(rename(tmp, path) != 0, err, RW_ERR_IO, "%s: cannot rename", tmp);
+    RW_CHECK(rw_atomic_commit(&out, err));
 done:
-    if (fp != NULL)
-        fclose(fp);
+    rw_atomic_abort(&out);
     OCTDestroyCoordinateTransformation(ct);
     OSRDestroySpatialReference(geo);
     return st;
@@ -342,6 +340,10 @@ done:
 rw_status synth_write_vectors(synth_world *w, rw_error *err)
 {
     rw_status st = RW_OK;
+    /* GeoPackage stamps "now" into gpkg_contents: a fixed date keeps the
+     * same seed's files byte-identical */
+    rw_gpkg_date date;
+    rw_io_gpkg_date_fix(&date);
     RW_CHECK(write_reserves(w, err));
     RW_CHECK(write_rivers(w, err));
     RW_CHECK(write_polygons(w, "permits", w->permits, "permit_id", "XK", err));
@@ -349,5 +351,6 @@ rw_status synth_write_vectors(synth_world *w, rw_error *err)
     RW_CHECK(write_truth(w, err));
     RW_CHECK(write_ministry_points(w, err));
 done:
+    rw_io_gpkg_date_restore(&date);
     return st;
 }

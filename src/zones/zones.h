@@ -34,6 +34,10 @@ typedef enum rw_zone_rank {
  * for file columns and manifests. Never NULL. */
 const char *rw_zones_rank_name(rw_zone_rank rank);
 
+/* Rank of a zone value of len bytes (核心区/缓冲区/实验区 or
+ * core/buffer/experimental, ASCII case folded); RW_ZONE_NONE otherwise. */
+rw_zone_rank rw_zones_parse_rank(const char *text, size_t len);
+
 /* Field names in the input layer; NULL members take the default name given
  * in the comment. OGR matches field names case-insensitively. city and
  * county are optional under their default names (empty strings when the

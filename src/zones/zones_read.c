@@ -193,7 +193,7 @@ static bool zones_equal_fold(const char *a, size_t len, const char *b)
     return b[len] == '\0';
 }
 
-static rw_zone_rank zones_parse_rank(const char *text, size_t len)
+rw_zone_rank rw_zones_parse_rank(const char *text, size_t len)
 {
     for (size_t i = 0; i < sizeof(zone_values) / sizeof(zone_values[0]); i++)
         if (zones_equal_fold(text, len, zone_values[i].text))
@@ -338,7 +338,7 @@ static rw_status zones_read_attributes(zones_reader *r, OGRFeatureH f,
                sizeof(rec->attrs.id) - 1);
 
     text = zones_field_text(r, f, ZONES_FIELD_ZONE, &len);
-    rec->rank = zones_parse_rank(text, len);
+    rec->rank = rw_zones_parse_rank(text, len);
     RW_FAIL_IF(rec->rank == RW_ZONE_NONE, r->err, RW_ERR_FORMAT,
                "%s: feature %lld (reserve %s): unknown zone value '%.*s' "
                "(expected 核心区/缓冲区/实验区 or core/buffer/experimental)",
