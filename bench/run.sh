@@ -44,3 +44,20 @@ c=$(timeit bash -c chain); report "GDAL command-line chain" "$c"
 set -- $s1; t1=$1; set -- $s2; t2=$1; set -- $c; tc=$1; set -- $floor; tf=$1
 printf 'speed-up 1 -> 2 threads: %.2fx   vs GDAL chain: %.1fx   scan / decode floor: %.2fx\n' \
   "$(echo "$t1 / $t2" | bc -l)" "$(echo "$tc / $t2" | bc -l)" "$(echo "$t2 / $tf" | bc -l)"
+
+# checklist with thousands of points: the scan's points repeated until
+# there are about 2000 (same patches, new ids), chips with 1 and 2 threads
+det="$out/scan2/detections.gpkg"
+n=$(ogrinfo -ro -q "$det" -sql "select count(*) as n from points where status in ('new','expanded') and category <> 'other'" | sed -n 's/.*n (Integer) = //p')
+if [ "${n:-0}" -gt 0 ]; then
+  copies=$(( (2000 + n - 1) / n )); many=$out/many; rm -rf "$many"; mkdir -p "$many"
+  cp "$out/scan2/manifest.json" "$many/"
+  "$build/tests/many_points" "$det" "$many" "$copies"
+  pts=$((n * copies))
+  for th in 1 2; do
+    rm -rf "$many/cl$th"
+    set -- $(timeit "$rw" checklist -q --threads "$th" --detections "$many/detections.gpkg" --out "$many/cl$th")
+    printf '%-34s %8.2f s %9.1f points/s %6.0f MiB peak\n' "checklist $pts points, $th thread(s)" "$1" \
+      "$(echo "$pts / $1" | bc -l)" "$(echo "$2 / 1024" | bc -l)"
+  done
+fi

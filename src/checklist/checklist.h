@@ -57,6 +57,9 @@ typedef struct rw_checklist {
                                  * after scene as the scan used them,
                                  * "blue=1,green=2,..."; NULL: detect */
     int year;                   /* campaign year: the after date's year */
+    long long created;          /* the scan's finish (Unix time, from its
+                                 * manifest): the forms' creation date, so
+                                 * reruns give the same bytes; 0: now */
     char generated[32];         /* "yyyy-mm-dd" the list was made (report) */
 } rw_checklist;
 

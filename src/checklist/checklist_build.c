@@ -211,6 +211,14 @@ static rw_status read_manifest(const rw_checklist_options *opt,
                "--after",
                mpath, json_util_get_last_err());
     RW_CHECK(reserves_from_manifest(root, cl, cap, err));
+    const char *finished = json_text(root, "finished");
+    struct tm tm = {0};
+    if (finished && sscanf(finished, "%d-%d-%dT%d:%d:%dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                           &tm.tm_hour, &tm.tm_min, &tm.tm_sec) == 6) {
+        tm.tm_year -= 1900;
+        tm.tm_mon -= 1;
+        cl->created = (long long)timegm(&tm);
+    }
     if (json_object_object_get_ex(root, "parameters", &params)) {
         json_object *after;
         if (json_object_object_get_ex(params, "after", &after))

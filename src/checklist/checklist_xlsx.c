@@ -156,7 +156,7 @@ rw_status rw_checklist_write_reserve_xlsx(const rw_checklist *cl,
              strstr(r->name, "保护区") ? "" : "自然保护区");
     snprintf(title, sizeof(title), "%s · %s问题排查核查清单 (%d年)", CAMPAIGN,
              name, cl->year);
-    RW_CHECK(rw_checklist_xlsx_open(&x, path, err));
+    RW_CHECK(rw_checklist_xlsx_open(&x, path, title, cl->created, err));
     RW_CHECK(rw_checklist_xlsx_sheet(&x, "核查清单", &ws));
     RW_CHECK(rw_checklist_xlsx_title(&x, ws, form, 0, title));
     RW_CHECK(rw_checklist_xlsx_header(&x, ws, form, header));
@@ -222,7 +222,7 @@ rw_status rw_checklist_write_city_xlsx(const rw_checklist *cl,
     memset(&x, 0, sizeof(x));
     snprintf(title, sizeof(title), "%s%s%s问题清单 (%d年)", city,
              ends_with(city, "市") ? "" : "市", CAMPAIGN, cl->year);
-    RW_CHECK(rw_checklist_xlsx_open(&x, path, err));
+    RW_CHECK(rw_checklist_xlsx_open(&x, path, title, cl->created, err));
     RW_CHECK(rw_checklist_xlsx_sheet(&x, "问题清单", &ws));
     RW_CHECK(rw_checklist_xlsx_title(&x, ws, form, 0, title));
     RW_CHECK(write_city_counts(&x, ws, cl, city, 1, &used));

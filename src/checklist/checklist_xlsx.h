@@ -49,8 +49,10 @@ typedef struct rw_xlsx {
                     lxw_strerror(xlsx_e));                                   \
     } while (0)
 
-/* Creates path.partial (0600) and a workbook on it with every format. */
-rw_status rw_checklist_xlsx_open(rw_xlsx *x, const char *path, rw_error *err);
+/* Creates path.partial (0600) and a workbook on it with every format and
+ * the document's title and creation time (created: Unix time, 0 now). */
+rw_status rw_checklist_xlsx_open(rw_xlsx *x, const char *path, const char *title,
+                                 long long created, rw_error *err);
 
 /* Writes the workbook and renames it into place. */
 rw_status rw_checklist_xlsx_close(rw_xlsx *x);

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 
 /* A chip is drawn CHIP_PX on its longer side in a cell a little larger:
@@ -104,7 +105,8 @@ static const struct {
 
 static bool in_form(const xcol *c, unsigned form) { return (c->forms & form) != 0; }
 
-rw_status rw_checklist_xlsx_open(rw_xlsx *x, const char *path, rw_error *err)
+rw_status rw_checklist_xlsx_open(rw_xlsx *x, const char *path, const char *title,
+                                 long long created, rw_error *err)
 {
     rw_status st = RW_OK;
     memset(x, 0, sizeof(*x));
@@ -116,6 +118,11 @@ rw_status rw_checklist_xlsx_open(rw_xlsx *x, const char *path, rw_error *err)
     x->file.fp = NULL;
     x->wb = workbook_new(x->file.tmp);
     RW_FAIL_IF(!x->wb, err, RW_ERR_NOMEM, "%s: cannot create workbook", path);
+    /* libxlsxwriter copies the properties; its struct is not const-correct */
+    char title_copy[1024], author[] = "reservewatch";
+    snprintf(title_copy, sizeof(title_copy), "%s", title ? title : "");
+    lxw_doc_properties props = {.title = title_copy, .author = author, .created = (time_t)created};
+    RW_XLSX_TRY(x, workbook_set_properties(x->wb, &props));
     for (int i = 0; i < RW_XF_COUNT_FMT; i++) {
         lxw_format *f = workbook_add_format(x->wb);
         RW_FAIL_IF(!f, err, RW_ERR_NOMEM, "%s: cannot add a format", path);

@@ -38,13 +38,21 @@ for r in "$work"/cl/*/report.html; do
   else fail "$name report.html: images/loaded/cards '$*' for $n points"; fi
 done
 
-# rerun: same ids and same files
+# rerun: same ids and same files, XLSX and report included
 "$RW_BIN" checklist -q --detections "$work/scan/detections.gpkg" --out "$work/cl2" --threads 1 || fail "rerun"
 diffs=0
-for f in $(cd "$work/cl" && find . -type f ! -name manifest.json ! -name '*.xlsx' ! -name report.html); do
+for f in $(cd "$work/cl" && find . -type f ! -name manifest.json); do
   cmp -s "$work/cl/$f" "$work/cl2/$f" || { diffs=$((diffs + 1)); echo "note differs: $f"; }
 done
-[ "$diffs" = 0 ] && pass "rerun with 1 thread gives identical CSV/KML/GPX/TXT/PNG files" || fail "rerun: $diffs files differ"
+[ "$diffs" = 0 ] && pass "rerun with 1 thread gives identical files (XLSX, HTML, CSV, KML, GPX, TXT, PNG)" || fail "rerun: $diffs files differ"
+
+# hundreds of points: every point repeated 20 times under new ids
+m="$work/many"; mkdir -p "$m"; cp "$work/scan/manifest.json" "$m/"
+"$RW_BUILD/tests/many_points" "$work/scan/detections.gpkg" "$m" 20 || fail "many_points"
+if "$RW_BIN" checklist -q --threads 2 --detections "$m/detections.gpkg" --out "$m/cl" 2>"$m/err"; then
+  /usr/bin/python3 "$here/check_checklist.py" "$m/detections.gpkg" "$m/cl" mining,industrial,tourism,hydropower new,expanded |
+    grep -c '^FAIL' | { read -r nf; [ "$nf" = 0 ] && pass "$(ogrinfo -ro -q "$m/detections.gpkg" -sql "select count(*) as n from points" | sed -n 's/.*= //p') points: every file checks out" || fail "many points: $nf checks failed"; }
+else fail "many points: $(cat "$m/err")"; fi
 
 # one point and no points: detections files cut down with OGR
 first=$(ogrinfo -ro -q "$work/scan/detections.gpkg" -sql "select id from points where category='mining' and status='new' limit 1" | sed -n 's/.*id (String) = //p')
