@@ -79,6 +79,17 @@ typedef struct scan_category_in {
 } scan_category_in;
 int scan_category_decide(const scan_category_in *in, int *dominant_class, const char **basis);
 
+/* Whether a patch lies in river context: in the --rivers corridor for at
+ * least a fifth of its pixels, or (without --rivers) on permanent water. */
+bool scan_river_context(const scan_job *job, const rw_label_stats *s);
+
+/* scan_group.c: group[i] receives the smallest index of the facility patch
+ * i belongs to (itself when alone); group holds n entries. */
+rw_status scan_group_patches(const scan_job *job, const rw_label_patches *patches, size_t *group, rw_error *err);
+/* The statistics of the whole group of root (whose members have larger
+ * indices): counts summed, boxes joined; first pixel is the root's. */
+void scan_group_stats(const rw_label_stats *s, const size_t *group, size_t root, size_t n, rw_label_stats *out);
+
 /* scan_patch.c */
 rw_status scan_patches_build(const scan_job *job, const rw_label_patches *patches, rw_detection **out,
                              size_t *count, rw_progress_fn progress, void *user, rw_error *err);

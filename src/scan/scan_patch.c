@@ -80,14 +80,60 @@ typedef struct slot {
     rw_detection d;
 } slot;
 
-static rw_status build_one(const scan_job *job, rw_patch_ctx *ctx, const rw_label_patches *patches, size_t i,
-                           double pixel_m2, rw_patch_run **runbuf, size_t *runcap, slot *out, rw_error *err)
+bool scan_river_context(const scan_job *job, const rw_label_stats *s)
+{
+    return job->nrivers > 0 ? s->flag_count[1] * 5 >= s->count : s->flag_count[0] > 0;
+}
+
+static int compare_run(const void *a, const void *b)
+{
+    const rw_patch_run *x = a, *y = b;
+    if (x->y != y->y)
+        return x->y < y->y ? -1 : 1;
+    return (x->x0 > y->x0) - (x->x0 < y->x0);
+}
+
+/* The runs of every patch of root's group into *runbuf, sorted by (y, x0)
+ * as rw_patch_polygon wants them. */
+static rw_status gather_runs(const rw_label_patches *patches, const size_t *group, size_t root,
+                             rw_patch_run **runbuf, size_t *runcap, size_t *nout, rw_error *err)
+{
+    rw_status st = RW_OK;
+    const size_t n = rw_label_patches_count(patches);
+    size_t total = 0, nruns, m = 0;
+    for (size_t j = root; j < n; j++)
+        if (group[j] == root)
+            total += (rw_label_patches_runs(patches, j, &nruns), nruns);
+    if (total > *runcap) {
+        free(*runbuf);
+        *runcap = total * 2;
+        *runbuf = rw_malloc(sizeof(**runbuf) * *runcap, err);
+        RW_FAIL_IF(*runbuf == NULL, err, RW_ERR_NOMEM, "out of memory for patch runs");
+    }
+    for (size_t j = root; j < n; j++) {
+        if (group[j] != root)
+            continue;
+        const rw_label_run *runs = rw_label_patches_runs(patches, j, &nruns);
+        for (size_t k = 0; k < nruns; k++)
+            (*runbuf)[m++] = (rw_patch_run){runs[k].y, runs[k].x0, runs[k].len};
+    }
+    qsort(*runbuf, m, sizeof(**runbuf), compare_run);
+    *nout = m;
+done:
+    return st;
+}
+
+static rw_status build_one(const scan_job *job, rw_patch_ctx *ctx, const rw_label_patches *patches,
+                           const size_t *group, size_t i, double pixel_m2, rw_patch_run **runbuf, size_t *runcap,
+                           slot *out, rw_error *err)
 {
     rw_status st = RW_OK;
     GEOSContextHandle_t gc = rw_patch_ctx_geos(ctx);
     GEOSGeometry *poly = NULL;
     GEOSWKBWriter *wr = NULL;
-    const rw_label_stats *s = &rw_label_patches_stats(patches)[i];
+    rw_label_stats merged;
+    scan_group_stats(rw_label_patches_stats(patches), group, i, rw_label_patches_count(patches), &merged);
+    const rw_label_stats *s = &merged;
     rw_detection *d = &out->d;
     out->keep = 0;
     if (s->count < (uint64_t)job->mmu_pixels)
@@ -97,20 +143,11 @@ static rw_status build_one(const scan_job *job, rw_patch_ctx *ctx, const rw_labe
         min_mmu = fmin(min_mmu, job->mmu_m2[c]);
     if (s->count * pixel_m2 < 0.9 * min_mmu)
         goto done; /* cheap pre-filter; the geodesic area decides below */
-    size_t nruns;
-    const rw_label_run *runs = rw_label_patches_runs(patches, i, &nruns);
-    if (nruns > *runcap) {
-        free(*runbuf);
-        *runcap = nruns * 2;
-        *runbuf = rw_malloc(sizeof(**runbuf) * *runcap, err);
-        RW_FAIL_IF(*runbuf == NULL, err, RW_ERR_NOMEM, "out of memory for patch runs");
-    }
-    for (size_t k = 0; k < nruns; k++)
-        (*runbuf)[k] = (rw_patch_run){runs[k].y, runs[k].x0, runs[k].len};
+    size_t nruns = 0;
+    RW_CHECK(gather_runs(patches, group, i, runbuf, runcap, &nruns, err));
     RW_CHECK(rw_patch_polygon(ctx, *runbuf, nruns, job->after.info.gt, &poly, err));
     RW_CHECK(rw_patch_geodesic_area(ctx, poly, &d->area_m2, err));
-    const bool river = job->nrivers > 0 ? s->flag_count[1] * 5 >= s->count : s->flag_count[0] > 0;
-    const scan_category_in cin = {s, d->area_m2, river};
+    const scan_category_in cin = {s, d->area_m2, scan_river_context(job, s)};
     int dominant;
     const char *basis;
     const int cat = scan_category_decide(&cin, &dominant, &basis);
@@ -177,11 +214,13 @@ rw_status scan_patches_build(const scan_job *job, const rw_label_patches *patche
     rw_status st = RW_OK;
     const size_t n = rw_label_patches_count(patches);
     slot *slots = rw_calloc(n + 1, sizeof(*slots), err);
+    size_t *group = rw_malloc((n + 1) * sizeof(*group), err);
     rw_patch_ctx *ctx0 = NULL;
     double pixel_m2 = 0.0;
     *out = NULL;
     *count = 0;
-    RW_FAIL_IF(slots == NULL, err, RW_ERR_NOMEM, "out of memory for %zu patches", n);
+    RW_FAIL_IF(slots == NULL || group == NULL, err, RW_ERR_NOMEM, "out of memory for %zu patches", n);
+    RW_CHECK(scan_group_patches(job, patches, group, err));
     RW_CHECK(rw_patch_ctx_create(job->after.info.wkt, &ctx0, err));
     RW_CHECK(centre_pixel_area(job, ctx0, &pixel_m2, err));
     int failed = 0;
@@ -203,9 +242,9 @@ rw_status scan_patches_build(const scan_job *job, const rw_label_patches *patche
         }
 #pragma omp for schedule(dynamic, 16)
         for (size_t i = 0; i < n; i++) {
-            if (ctx == NULL || failed)
-                continue;
-            if (build_one(job, ctx, patches, i, pixel_m2, &runbuf, &runcap, &slots[i], &local) != RW_OK) {
+            if (ctx == NULL || failed || group[i] != i)
+                continue; /* a group is built once, by its first patch */
+            if (build_one(job, ctx, patches, group, i, pixel_m2, &runbuf, &runcap, &slots[i], &local) != RW_OK) {
 #pragma omp critical(scan_patch_fail)
                 {
                     if (!failed)
@@ -253,6 +292,7 @@ done:
         for (size_t i = 0; i < n; i++)
             free(slots[i].d.wkb);
     free(slots);
+    free(group);
     rw_patch_ctx_destroy(ctx0);
     return st;
 }

@@ -415,6 +415,12 @@ static rw_status label_tile(const scan_job *job, worker *w, int t, rw_label_tile
         /* water on any earlier date is not new water (seasonal lakes) */
         if (c == RW_CHANGE_LAND_TO_WATER && (f & 2))
             c = RW_CHANGE_NONE;
+        /* a shore that was water on some earlier dates and land on others:
+         * its median mixes both, so lost vegetation there is the lake's
+         * stage, not a disturbance */
+        if ((f & 2) && !(f & 4) &&
+            (c == RW_CHANGE_VEG_TO_BARE || c == RW_CHANGE_VEG_TO_BUILT || c == RW_CHANGE_VEG_TO_SOIL))
+            c = RW_CHANGE_NONE;
         w->cls[i] = c;
         w->key[i] = c != RW_CHANGE_NONE ? w->reserve[i] : 0;
         uint8_t fl = w->flag[i];

@@ -1,0 +1,72 @@
+/* Impoundments that a river splits. A reservoir widens a river on both
+ * banks; the water that stays water between them is no change, so
+ * labelling finds the banks (and any piece cut off by the weir) as
+ * separate patches. Patches of one reserve that are mostly new water on a
+ * river and whose bounding boxes touch or overlap are one impoundment and
+ * become one detection. Only new water groups: a dredging reach or a
+ * quarry beside a reservoir stays its own problem. */
+#include "scan.h"
+#include "label_uf.h"
+
+#include <stdlib.h>
+
+/* A patch that is mostly new water inside the river context. */
+static bool water_part(const scan_job *job, const rw_label_stats *s)
+{
+    return s->class_count[RW_CHANGE_LAND_TO_WATER] * 2 >= s->count && scan_river_context(job, s);
+}
+
+/* Boxes that overlap or touch (8-connected) without a pixel between. */
+static bool boxes_touch(const rw_label_stats *a, const rw_label_stats *b)
+{
+    return a->min_x <= b->max_x + 1 && b->min_x <= a->max_x + 1 && a->min_y <= b->max_y + 1 &&
+           b->min_y <= a->max_y + 1;
+}
+
+rw_status scan_group_patches(const scan_job *job, const rw_label_patches *patches, size_t *group, rw_error *err)
+{
+    rw_status st = RW_OK;
+    const size_t n = rw_label_patches_count(patches);
+    const rw_label_stats *s = rw_label_patches_stats(patches);
+    size_t *cand = rw_malloc((n + 1) * sizeof(*cand), err);
+    RW_FAIL_IF(cand == NULL, err, RW_ERR_NOMEM, "out of memory grouping %zu patches", n);
+    size_t nc = 0;
+    for (size_t i = 0; i < n; i++) {
+        group[i] = i;
+        if (water_part(job, &s[i]))
+            cand[nc++] = i;
+    }
+    /* few patches qualify (water changes on rivers): pairs are cheap */
+    for (size_t a = 0; a < nc; a++)
+        for (size_t b = a + 1; b < nc; b++)
+            if (s[cand[a]].key == s[cand[b]].key && boxes_touch(&s[cand[a]], &s[cand[b]]))
+                rw_uf_unite(group, cand[a], cand[b]);
+    for (size_t i = 0; i < n; i++)
+        group[i] = rw_uf_find(group, i);
+done:
+    free(cand);
+    return st;
+}
+
+void scan_group_stats(const rw_label_stats *s, const size_t *group, size_t root, size_t n, rw_label_stats *out)
+{
+    *out = s[root];
+    for (size_t i = root + 1; i < n; i++) {
+        if (group[i] != root)
+            continue;
+        const rw_label_stats *t = &s[i];
+        out->count += t->count;
+        for (int k = 0; k < RW_LABEL_MAX_ZONE; k++)
+            out->zone_count[k] += t->zone_count[k];
+        for (int k = 0; k < RW_LABEL_MAX_CLASS; k++)
+            out->class_count[k] += t->class_count[k];
+        for (int k = 0; k < RW_LABEL_MAX_FLAG; k++)
+            out->flag_count[k] += t->flag_count[k];
+        out->score_fixed += t->score_fixed;
+        out->score_sum = (double)out->score_fixed / RW_LABEL_SCORE_ONE;
+        out->min_x = t->min_x < out->min_x ? t->min_x : out->min_x;
+        out->min_y = t->min_y < out->min_y ? t->min_y : out->min_y;
+        out->max_x = t->max_x > out->max_x ? t->max_x : out->max_x;
+        out->max_y = t->max_y > out->max_y ? t->max_y : out->max_y;
+    }
+}
