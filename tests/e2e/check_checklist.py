@@ -118,6 +118,10 @@ for d in folders:
         polys = sum(1 for li in range(v.GetLayerCount()) for f in v.GetLayer(li)
                     if f.GetGeometryRef() is not None and 'POLYGON' in f.GetGeometryRef().GetGeometryName())
         check(polys == len(pts), f'{d}: points.kml carries {polys} patch polygons')
+    # the report carries the same coordinates
+    html = open(os.path.join(base, 'report.html'), encoding='utf-8').read()
+    check(all(f'{v[0]:.6f}' in html and f'{v[1]:.6f}' in html for v in pts.values()),
+          f'{d}: report.html shows every point\'s lon/lat to 6 decimals')
     # Ovital TXT: longitude first, then latitude
     txt = open(os.path.join(base, 'points_ovital.txt'), 'rb').read().decode('utf-8-sig')
     ok = True
