@@ -33,26 +33,6 @@ static const struct {
     {"ff00ffff", "4000ffff", "Pin, Blue"},   /* yellow */
 };
 
-/* RFC 4180 cell. Text that a spreadsheet would run as a formula gets a
- * leading apostrophe (OWASP CSV injection); numbers are left alone so a
- * negative value stays a number. */
-static void csv_put_cell(FILE *f, const char *s, bool number)
-{
-    const bool guard = !number && s[0] != '\0' && strchr("=+-@\t\r", s[0]);
-    const bool quote = strpbrk(s, ",\"\r\n") != NULL;
-    if (quote)
-        fputc('"', f);
-    if (guard)
-        fputc('\'', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
-    }
-    if (quote)
-        fputc('"', f);
-}
-
 /* 奥维 splits a line at commas: text keeps them as full-width ， and line
  * breaks or other control bytes become spaces. */
 static void ovital_put_text(FILE *f, const char *s)
@@ -101,7 +81,7 @@ static rw_status write_csv(const rw_check_reserve *r, const char *dir,
     for (size_t k = 0; k < rw_checklist_field_count(); k++) {
         if (k > 0)
             fputc(',', af.fp);
-        csv_put_cell(af.fp, rw_checklist_field_label(k), false);
+        rw_csv_put_cell(af.fp, rw_checklist_field_label(k), false);
     }
     fputs("\r\n", af.fp);
     for (size_t i = 0; i < r->n; i++) {
@@ -110,7 +90,7 @@ static rw_status write_csv(const rw_check_reserve *r, const char *dir,
                                                     sizeof(buf), &number);
             if (k > 0)
                 fputc(',', af.fp);
-            csv_put_cell(af.fp, s, number);
+            rw_csv_put_cell(af.fp, s, number);
         }
         fputs("\r\n", af.fp);
     }

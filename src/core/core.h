@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #if defined(__GNUC__)
 #define RW_PRINTF(a, b) __attribute__((format(printf, a, b)))
@@ -78,6 +79,12 @@ void *rw_calloc(size_t count, size_t size, rw_error *err);
 /* snprintf into buf that reports truncation as RW_ERR_USAGE (paths). */
 rw_status rw_format(char *buf, size_t size, rw_error *err, const char *fmt,
                     ...) RW_PRINTF(4, 5);
+
+/* One RFC 4180 CSV cell: quoted when it holds , " CR or LF (quotes
+ * doubled). Text that a spreadsheet would run as a formula (= + - @ tab CR
+ * first) gets a leading apostrophe (OWASP CSV injection); numbers (number
+ * true) are written as they are, so a negative value stays a number. */
+void rw_csv_put_cell(FILE *f, const char *s, bool number);
 
 /* t as ISO 8601 UTC, "2024-12-21T08:30:00Z", for manifests. */
 void rw_format_utc(long long t, char buf[32]);

@@ -126,3 +126,20 @@ void rw_format_utc(long long t, char buf[32])
     gmtime_r(&tt, &tm);
     strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
+
+void rw_csv_put_cell(FILE *f, const char *s, bool number)
+{
+    const bool guard = !number && s[0] != '\0' && strchr("=+-@\t\r", s[0]);
+    const bool quote = strpbrk(s, ",\"\r\n") != NULL;
+    if (quote)
+        fputc('"', f);
+    if (guard)
+        fputc('\'', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    if (quote)
+        fputc('"', f);
+}

@@ -318,21 +318,6 @@ done:
     return st;
 }
 
-static void csv_put_text(FILE *f, const char *s)
-{
-    if (strpbrk(s, ",\"\r\n") == NULL) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s != '\0'; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
 static void csv_put_record(FILE *f, const rw_detection *d)
 {
     for (size_t k = 0; k < RW_DET_NCOLUMNS; k++) {
@@ -340,7 +325,7 @@ static void csv_put_record(FILE *f, const rw_detection *d)
         if (k > 0)
             fputc(',', f);
         if (c->kind == RW_DET_TEXT)
-            csv_put_text(f, rw_det_column_text(d, c));
+            rw_csv_put_cell(f, rw_det_column_text(d, c), false);
         else
             fprintf(f, "%.*f", c->decimals,
                     round_fixed(rw_det_column_real(d, c), c->decimals));

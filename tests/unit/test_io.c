@@ -834,6 +834,26 @@ static void test_detections_read_errors(void **state)
     free_records(d, 2);
 }
 
+/* A name from the boundary file that a spreadsheet would run as a formula
+ * is written as text (leading apostrophe); numbers are left alone. */
+static void test_detections_csv_formula(void **state)
+{
+    (void)state;
+    char dir[512], path[1024];
+    subdir(dir, sizeof(dir), "formula");
+    rw_detection *d = make_records(1);
+    snprintf(d[0].reserve_name, sizeof(d[0].reserve_name), "=HYPERLINK(\"http://x\")");
+    snprintf(d[0].county, sizeof(d[0].county), "@余干县");
+    write_ok(dir, d, 1);
+    size_t len;
+    char *csv = slurp(join(path, sizeof(path), dir, "points.csv"), &len);
+    assert_non_null(strstr(csv, ",\"'=HYPERLINK(\"\"http://x\"\")\","));
+    assert_non_null(strstr(csv, ",'@余干县,"));
+    assert_null(strstr(csv, ",'1")); /* numbers unguarded */
+    free(csv);
+    free_records(d, 1);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -863,6 +883,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_detections_read_roundtrip),
+        cmocka_unit_test(test_detections_csv_formula),
         cmocka_unit_test(test_detections_read_errors),
         cmocka_unit_test(test_sha256_known),
         cmocka_unit_test(test_sha256_large),
