@@ -267,31 +267,51 @@ done:
     return st;
 }
 
+typedef struct sample_pair {
+    float x, y;
+} sample_pair;
+
+static int compare_pair(const void *a, const void *b)
+{
+    const sample_pair *p = a, *q = b;
+    if (p->x != q->x)
+        return p->x < q->x ? -1 : 1;
+    return (p->y > q->y) - (p->y < q->y);
+}
+
 /* Fits, per earlier date and band, later ≈ gain · earlier + offset on the
- * samples of all planned tiles, gathered in tile order. */
+ * samples of all planned tiles. The pairs are sorted first: tiles gather
+ * them in an order that depends on the tile size, and floating-point sums
+ * in another order may differ in the last bit. */
 static rw_status fit_dates(scan_job *job, tile_samples *ts, int ntiles, rw_error *err)
 {
     rw_status st = RW_OK;
     float *x = NULL, *y = NULL;
+    sample_pair *pairs = NULL;
     for (int k = 0; k < job->nbefore; k++) {
         size_t total = 0;
         for (int t = 0; t < ntiles; t++)
             total += ts[t].n[k];
         free(x);
         free(y);
+        free(pairs);
         x = rw_malloc(sizeof(float) * (total + 1), err);
         y = rw_malloc(sizeof(float) * (total + 1), err);
-        RW_FAIL_IF(x == NULL || y == NULL, err, RW_ERR_NOMEM, "out of memory for normalisation");
+        pairs = rw_malloc(sizeof(*pairs) * (total + 1), err);
+        RW_FAIL_IF(x == NULL || y == NULL || pairs == NULL, err, RW_ERR_NOMEM, "out of memory for normalisation");
         for (int b = 0; b < RW_BAND_COUNT; b++) {
             if (!(job->band_mask & RW_BAND_BIT(b)))
                 continue;
             size_t m = 0;
             for (int t = 0; t < ntiles; t++)
                 for (size_t i = 0; i < ts[t].n[k]; i++) {
-                    x[m] = ts[t].v[k][i * 2 * RW_BAND_COUNT + b];
-                    y[m] = ts[t].v[k][i * 2 * RW_BAND_COUNT + RW_BAND_COUNT + b];
+                    pairs[m].x = ts[t].v[k][i * 2 * RW_BAND_COUNT + b];
+                    pairs[m].y = ts[t].v[k][i * 2 * RW_BAND_COUNT + RW_BAND_COUNT + b];
                     m++;
                 }
+            qsort(pairs, m, sizeof(*pairs), compare_pair);
+            for (size_t i = 0; i < m; i++)
+                x[i] = pairs[i].x, y[i] = pairs[i].y;
             rw_error local;
             rw_error_clear(&local);
             if (rw_change_normalise_fit(x, y, m, &job->before[k].fit[b], &local) != RW_OK)
@@ -304,6 +324,7 @@ static rw_status fit_dates(scan_job *job, tile_samples *ts, int ntiles, rw_error
 done:
     free(x);
     free(y);
+    free(pairs);
     return st;
 }
 
