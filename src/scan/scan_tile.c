@@ -279,6 +279,28 @@ static int compare_pair(const void *a, const void *b)
     return (p->y > q->y) - (p->y < q->y);
 }
 
+/* The rules compare reflectance (0..1). A scene without scale metadata
+ * whose NIR is mostly above 1.5 is raw digital numbers: say so, once per
+ * file, instead of silently finding nothing. */
+static void warn_if_digital_numbers(const scan_job *job, int k, const float *x, const float *y, size_t m)
+{
+    size_t above_x = 0, above_y = 0;
+    for (size_t i = 0; i < m; i++)
+        above_x += x[i] > 1.5f, above_y += y[i] > 1.5f;
+    const char *const files[2] = {job->before[k].info.path, job->after.info.path};
+    const size_t above[2] = {above_x, above_y};
+    for (int f = 0; f < 2; f++) {
+        if (job->warn == NULL || above[f] * 2 <= m || (f == 1 && k > 0))
+            continue;
+        char msg[4400];
+        snprintf(msg, sizeof(msg),
+                 "%s: NIR values look like digital numbers, not reflectance 0-1; give the bands a scale and "
+                 "offset (e.g. gdal_translate -a_scale) or the change rules will not apply",
+                 files[f]);
+        job->warn(msg, job->warn_user);
+    }
+}
+
 /* Fits, per earlier date and band, later ≈ gain · earlier + offset on the
  * samples of all planned tiles. The pairs are sorted first: tiles gather
  * them in an order that depends on the tile size, and floating-point sums
@@ -312,6 +334,8 @@ static rw_status fit_dates(scan_job *job, tile_samples *ts, int ntiles, rw_error
             qsort(pairs, m, sizeof(*pairs), compare_pair);
             for (size_t i = 0; i < m; i++)
                 x[i] = pairs[i].x, y[i] = pairs[i].y;
+            if (b == RW_BAND_NIR)
+                warn_if_digital_numbers(job, k, x, y, m);
             rw_error local;
             rw_error_clear(&local);
             if (rw_change_normalise_fit(x, y, m, &job->before[k].fit[b], &local) != RW_OK)

@@ -65,3 +65,12 @@ expect_exit "unknown option" 2 "$RW_BIN" scan --bogus
 expect_exit "missing required options" 2 "$RW_BIN" scan --before "$b"
 left=$(ls "$work"/e*/manifest.json 2>/dev/null | wc -l)
 [ "$left" = 0 ] && pass "no manifest after a failed scan" || fail "$left failed scans left a manifest"
+
+# digital numbers without a scale: the scan says so instead of silently
+# finding nothing
+gdal_translate -q -of VRT -a_scale 1 -a_offset 0 "$b" "$work/dn_before.vrt"
+gdal_translate -q -of VRT -a_scale 1 -a_offset 0 "$s" "$work/dn_after.vrt"
+if "$RW_BIN" scan -q --before "$work/dn_before.vrt" --after "$work/dn_after.vrt" --reserves "$d/reserves.gpkg" \
+     --out "$work/dn" 2>"$work/dn.err" || true; grep -q "dn_after.vrt: NIR values look like digital numbers" "$work/dn.err"; then
+  pass "digital numbers without scale are flagged"
+else fail "no warning for digital numbers: $(head -3 "$work/dn.err")"; fi
