@@ -6,6 +6,7 @@
 #include <float.h>
 #include <inttypes.h>
 #include <math.h>
+#include <omp.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -395,22 +396,47 @@ done:
     return st;
 }
 
-rw_status rw_manifest_add_file(rw_json *j, const char *path, const char *name,
-                               rw_error *err)
+rw_status rw_io_sha256_files(const char *const *paths, size_t n, int threads,
+                             rw_file_hash *out, rw_error *err)
 {
-    rw_status st = RW_OK;
-    char hex[65];
-    uint64_t size;
-    RW_CHECK(rw_io_sha256_file(path, hex, &size, err));
+    rw_status *status = rw_calloc(n + 1, sizeof(*status), err);
+    rw_error *errs = rw_calloc(n + 1, sizeof(*errs), err);
+    rw_status st = status && errs ? RW_OK : RW_ERR_NOMEM;
+    if (st != RW_OK)
+        goto done;
+#pragma omp parallel for schedule(dynamic) num_threads(threads > 0 ? threads : omp_get_max_threads())
+    for (size_t i = 0; i < n; i++)
+        status[i] = rw_io_sha256_file(paths[i], out[i].hex, &out[i].size, &errs[i]);
+    for (size_t i = 0; i < n && st == RW_OK; i++)
+        if (status[i] != RW_OK) {
+            *err = errs[i];
+            st = status[i];
+        }
+done:
+    free(status);
+    free(errs);
+    return st;
+}
+
+void rw_manifest_add_hash(rw_json *j, const char *name, const rw_file_hash *h)
+{
     rw_json_begin_object(j);
     rw_json_key(j, "name");
     rw_json_string(j, name);
     rw_json_key(j, "bytes");
     /* files beyond 8 EiB do not occur */
-    rw_json_integer(j, (int64_t)size);
+    rw_json_integer(j, (int64_t)h->size);
     rw_json_key(j, "sha256");
-    rw_json_string(j, hex);
+    rw_json_string(j, h->hex);
     rw_json_end_object(j);
-done:
+}
+
+rw_status rw_manifest_add_file(rw_json *j, const char *path, const char *name,
+                               rw_error *err)
+{
+    rw_file_hash h;
+    const rw_status st = rw_io_sha256_file(path, h.hex, &h.size, err);
+    if (st == RW_OK)
+        rw_manifest_add_hash(j, name, &h);
     return st;
 }

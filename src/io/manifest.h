@@ -57,6 +57,23 @@ rw_status rw_json_text(const rw_json *j, const char **text, size_t *len,
 rw_status rw_json_write_atomic(const rw_json *j, const char *path,
                                rw_error *err);
 
+/* SHA-256 and size of a file, as a manifest entry shows them. */
+typedef struct rw_file_hash {
+    char hex[65];
+    uint64_t size;
+} rw_file_hash;
+
+/* Hashes n files at once, one thread per file (threads: 0 for the OpenMP
+ * default): scenes are hundreds of megabytes, and hashing them one after
+ * another was the scan's largest serial step. Fails like
+ * rw_io_sha256_file, naming the first failing file in path order. */
+rw_status rw_io_sha256_files(const char *const *paths, size_t n, int threads,
+                             rw_file_hash *out, rw_error *err);
+
+/* Appends the entry {"name": name, "bytes": .., "sha256": ..} of a file
+ * hashed beforehand. */
+void rw_manifest_add_hash(rw_json *j, const char *name, const rw_file_hash *h);
+
 /* Appends one manifest file entry, an object
  * {"name": name, "bytes": size, "sha256": hex}, for the file at path, at
  * the current position of j (an array element, or after a key). */

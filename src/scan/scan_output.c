@@ -12,12 +12,21 @@
 #include <string.h>
 #include <time.h>
 
-static rw_status add_input(rw_json *j, const char *role, const char *path, rw_error *err)
+/* The inputs in manifest order: after, before..., then the optional
+ * vectors (NULL when not given). */
+enum { INPUT_VECTORS = 4 };
+
+static size_t list_inputs(const rw_scan_options *opt, const char **paths)
 {
-    if (path == NULL)
-        return RW_OK;
-    rw_json_key(j, role);
-    return rw_manifest_add_file(j, path, path, err);
+    size_t n = 0;
+    paths[n++] = opt->after;
+    for (int k = 0; k < opt->nbefore; k++)
+        paths[n++] = opt->before[k];
+    paths[n++] = opt->reserves;
+    paths[n++] = opt->rivers;
+    paths[n++] = opt->permits;
+    paths[n++] = opt->known;
+    return n;
 }
 
 /* Scenes are recorded by absolute path so that `checklist` finds them
@@ -74,18 +83,33 @@ rw_status scan_manifest_write(const scan_job *job, const rw_detection *d, size_t
     rw_json_key(j, "finished");
     rw_json_string(j, t1);
 
+    /* every input hashed at once: the scenes dominate */
+    const char *paths[SCAN_MAX_BEFORE + 1 + INPUT_VECTORS], *given[SCAN_MAX_BEFORE + 1 + INPUT_VECTORS];
+    rw_file_hash hash[SCAN_MAX_BEFORE + 1 + INPUT_VECTORS];
+    const size_t ninputs = list_inputs(opt, paths);
+    size_t ngiven = 0;
+    for (size_t i = 0; i < ninputs; i++)
+        if (paths[i] != NULL)
+            given[ngiven++] = paths[i];
+    RW_CHECK(rw_io_sha256_files(given, ngiven, job->threads, hash, err));
+    static const char *const vector_role[INPUT_VECTORS] = {"reserves", "rivers", "permits", "known"};
     rw_json_key(j, "inputs");
     rw_json_begin_object(j);
-    RW_CHECK(add_input(j, "after", opt->after, err));
+    size_t h = 0;
+    rw_json_key(j, "after");
+    rw_manifest_add_hash(j, opt->after, &hash[h++]);
     rw_json_key(j, "before");
     rw_json_begin_array(j);
     for (int k = 0; k < opt->nbefore; k++)
-        RW_CHECK(rw_manifest_add_file(j, opt->before[k], opt->before[k], err));
+        rw_manifest_add_hash(j, opt->before[k], &hash[h++]);
     rw_json_end_array(j);
-    RW_CHECK(add_input(j, "reserves", opt->reserves, err));
-    RW_CHECK(add_input(j, "rivers", opt->rivers, err));
-    RW_CHECK(add_input(j, "permits", opt->permits, err));
-    RW_CHECK(add_input(j, "known", opt->known, err));
+    for (int v = 0; v < INPUT_VECTORS; v++) {
+        const char *p = paths[1 + (size_t)opt->nbefore + (size_t)v];
+        if (p == NULL)
+            continue;
+        rw_json_key(j, vector_role[v]);
+        rw_manifest_add_hash(j, p, &hash[h++]);
+    }
     rw_json_end_object(j);
 
     rw_json_key(j, "parameters");
