@@ -428,18 +428,35 @@ static rw_status label_tile(const scan_job *job, worker *w, int t, rw_label_tile
     memset(w->flag, 0, npx);
     RW_CHECK(burn_rivers(job, r, w->flag, err));
 
-    /* baseline: per band median of the clear earlier dates, normalised */
+    /* baseline: per band median of the clear earlier dates, normalised.
+     * Water now on a pixel that was water on some earlier dates and land on
+     * others (a shifted bank, a seasonal margin) is compared with its water
+     * dates only: a median of water and land is neither, and would hide a
+     * turbid plume. */
     for (size_t i = 0; i < npx; i++) {
         int nclear = 0, nwater = 0;
         float v[RW_BAND_COUNT][SCAN_MAX_BEFORE];
+        bool was_water[SCAN_MAX_BEFORE];
         for (int k = 0; k < job->nbefore; k++) {
             if (!clear(w->bq[k][i]))
                 continue;
             for (int b = 0; b < RW_BAND_COUNT; b++)
                 if (job->band_mask & RW_BAND_BIT(b))
                     v[b][nclear] = (float)(job->before[k].fit[b].gain * w->b[k][b][i] + job->before[k].fit[b].offset);
-            nwater += (w->bq[k][i] & RW_QA_WATER) != 0;
+            was_water[nclear] = (w->bq[k][i] & RW_QA_WATER) != 0;
+            nwater += was_water[nclear];
             nclear++;
+        }
+        if (nwater > 0 && nwater < nclear && (w->aq[i] & RW_QA_WATER)) {
+            int m = 0;
+            for (int c = 0; c < nclear; c++) {
+                if (!was_water[c])
+                    continue;
+                for (int b = 0; b < RW_BAND_COUNT; b++)
+                    v[b][m] = v[b][c];
+                m++;
+            }
+            nclear = nwater;
         }
         for (int b = 0; b < RW_BAND_COUNT; b++)
             if (job->band_mask & RW_BAND_BIT(b))
