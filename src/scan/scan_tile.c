@@ -9,7 +9,6 @@
 #include <gdal_alg.h>
 #include <math.h>
 #include <omp.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -233,25 +232,23 @@ typedef struct tile_samples {
     float *v[SCAN_MAX_BEFORE]; /* n * 2 * RW_BAND_COUNT: earlier then later */
 } tile_samples;
 
-/* Sampling reads only some 512-pixel blocks of the grid (a fixed
- * diagonal pattern, so the same pixels for any tile size): the
- * normalisation needs thousands of samples, not a second full read of
- * both scenes, which was nearly half of the scan's time. */
-#define SAMPLE_BLOCK 512
-
-static bool sample_block_used(int bx, int by, int every) { return (bx + by) % every == 0; }
-
-/* First lattice coordinate >= from (the lattice is global: multiples of
- * stride). */
-static int lattice_first(int from, int stride) { return from + (stride - from % stride) % stride; }
-
-/* Appends the samples of window r (read into w) to ts for every date. */
-static void sample_window(const scan_job *job, const worker *w, rw_rect r, int stride, tile_samples *ts)
+static rw_status sample_tile(const scan_job *job, worker *w, rw_rect r, int stride, tile_samples *ts, rw_error *err)
 {
+    rw_status st = RW_OK;
+    /* only pixels inside reserves: the same set for any tiling */
+    RW_CHECK(rw_zones_burn(job->zones, job->after.info.gt, r, w->reserve, w->zone, err));
+    RW_CHECK(read_all(job, w, r, err));
     for (int k = 0; k < job->nbefore; k++) {
-        size_t m = ts->n[k];
-        for (int y = lattice_first(r.y, stride); y < r.y + r.h; y += stride) {
-            for (int x = lattice_first(r.x, stride); x < r.x + r.w; x += stride) {
+        size_t cnt = 0;
+        /* the lattice is global (x % stride, y % stride), not per tile */
+        for (int y = r.y + (stride - r.y % stride) % stride; y < r.y + r.h; y += stride)
+            for (int x = r.x + (stride - r.x % stride) % stride; x < r.x + r.w; x += stride)
+                cnt++;
+        ts->v[k] = rw_malloc(sizeof(float) * 2 * RW_BAND_COUNT * (cnt + 1), err);
+        RW_FAIL_IF(ts->v[k] == NULL, err, RW_ERR_NOMEM, "out of memory for normalisation samples");
+        size_t m = 0;
+        for (int y = r.y + (stride - r.y % stride) % stride; y < r.y + r.h; y += stride) {
+            for (int x = r.x + (stride - r.x % stride) % stride; x < r.x + r.w; x += stride) {
                 const size_t i = (size_t)(y - r.y) * r.w + (x - r.x);
                 if (w->reserve[i] == 0 || !clear(w->aq[i]) || !clear(w->bq[k][i]))
                     continue;
@@ -266,34 +263,6 @@ static void sample_window(const scan_job *job, const worker *w, rw_rect r, int s
         }
         ts->n[k] = m;
     }
-}
-
-static rw_status sample_tile(const scan_job *job, worker *w, rw_rect r, int stride, int every, tile_samples *ts,
-                             rw_error *err)
-{
-    rw_status st = RW_OK;
-    size_t cnt = 0;
-    for (int y = lattice_first(r.y, stride); y < r.y + r.h; y += stride)
-        for (int x = lattice_first(r.x, stride); x < r.x + r.w; x += stride)
-            cnt++;
-    for (int k = 0; k < job->nbefore; k++) {
-        ts->v[k] = rw_malloc(sizeof(float) * 2 * RW_BAND_COUNT * (cnt + 1), err);
-        RW_FAIL_IF(ts->v[k] == NULL, err, RW_ERR_NOMEM, "out of memory for normalisation samples");
-        ts->n[k] = 0;
-    }
-    for (int by = r.y / SAMPLE_BLOCK; by * SAMPLE_BLOCK < r.y + r.h; by++)
-        for (int bx = r.x / SAMPLE_BLOCK; bx * SAMPLE_BLOCK < r.x + r.w; bx++) {
-            if (!sample_block_used(bx, by, every))
-                continue;
-            const rw_rect sub =
-                rw_rect_intersect(r, (rw_rect){bx * SAMPLE_BLOCK, by * SAMPLE_BLOCK, SAMPLE_BLOCK, SAMPLE_BLOCK});
-            if (rw_rect_is_empty(sub))
-                continue;
-            /* only pixels inside reserves: the same set for any tiling */
-            RW_CHECK(rw_zones_burn(job->zones, job->after.info.gt, sub, w->reserve, w->zone, err));
-            RW_CHECK(read_all(job, w, sub, err));
-            sample_window(job, w, sub, stride, ts);
-        }
 done:
     return st;
 }
@@ -385,54 +354,26 @@ done:
 
 typedef struct sample_ctx {
     tile_samples *ts;
-    int stride, every;
+    int stride;
 } sample_ctx;
 
 static rw_status sample_work(const scan_job *job, worker *w, int t, void *ctx, rw_error *err)
 {
     sample_ctx *c = ctx;
-    return sample_tile(job, w, rw_tiling_rect(&job->tiling, t), c->stride, c->every, &c->ts[t], err);
-}
-
-/* Fewest samples per date taken from a third of the blocks; below it (a
- * small reserve, a cloudy scene) every block is sampled. */
-#define SAMPLES_ENOUGH 3000
-
-static rw_status sample_pass(scan_job *job, int stride, int every, tile_samples *ts, size_t *fewest,
-                             rw_progress_fn progress, void *user, rw_error *err)
-{
-    const int ntiles = rw_tiling_count(&job->tiling);
-    for (int t = 0; t < ntiles; t++)
-        for (int k = 0; k < SCAN_MAX_BEFORE; k++) {
-            free(ts[t].v[k]);
-            ts[t].v[k] = NULL;
-            ts[t].n[k] = 0;
-        }
-    sample_ctx ctx = {ts, stride, every};
-    const rw_status st = run_tiles(job, sample_work, &ctx, progress, user, 0.0, 0.3, "normalise", err);
-    *fewest = SIZE_MAX;
-    for (int k = 0; k < job->nbefore; k++) {
-        size_t n = 0;
-        for (int t = 0; t < ntiles; t++)
-            n += ts[t].n[k];
-        *fewest = n < *fewest ? n : *fewest;
-    }
-    return st;
+    return sample_tile(job, w, rw_tiling_rect(&job->tiling, t), c->stride, &c->ts[t], err);
 }
 
 rw_status scan_tiles_sample(scan_job *job, int stride, rw_progress_fn progress, void *user, rw_error *err)
 {
     rw_status st = RW_OK;
     const int ntiles = rw_tiling_count(&job->tiling);
-    size_t fewest;
     tile_samples *ts = rw_calloc((size_t)ntiles, sizeof(*ts), err);
     if (ts == NULL)
         return RW_ERR_NOMEM;
-    RW_CHECK(sample_pass(job, stride, 3, ts, &fewest, progress, user, err));
-    if (fewest < SAMPLES_ENOUGH)
-        RW_CHECK(sample_pass(job, stride, 1, ts, &fewest, progress, user, err));
-    RW_CHECK(fit_dates(job, ts, ntiles, err));
-done:
+    sample_ctx ctx = {ts, stride};
+    st = run_tiles(job, sample_work, &ctx, progress, user, 0.0, 0.3, "normalise", err);
+    if (st == RW_OK)
+        st = fit_dates(job, ts, ntiles, err);
     for (int t = 0; t < ntiles; t++)
         for (int k = 0; k < SCAN_MAX_BEFORE; k++)
             free(ts[t].v[k]);
