@@ -130,7 +130,7 @@ static rw_status chip_scene_place(chip_job *job, int date, const rw_raster_info 
     }
     /* unique per call: two check lists may be written at once */
     snprintf(job->warped_tag, sizeof(job->warped_tag), "chips_%p", (void *)job);
-    RW_CHECK(rw_raster_warp_vrt(info, &job->grid, src, CHIP_PLANES, "bilinear", job->warped_tag, s->path,
+    RW_CHECK(rw_raster_warp_vrt(info, &job->grid, src, CHIP_PLANES, "bilinear", NULL, job->warped_tag, s->path,
                                 sizeof(s->path), err));
 done:
     return st;

@@ -54,6 +54,7 @@ rw_status rw_raster_probe(const char *path, rw_raster_info *info, rw_error *err)
                "%s: rotated grids are not supported; warp it north-up first (gdalwarp)", path);
     OGRSpatialReferenceH srs = GDALGetSpatialRef(ds);
     RW_FAIL_IF(srs == NULL, err, RW_ERR_FORMAT, "%s: has no coordinate reference system", path);
+    info->geographic = OSRIsGeographic(srs) != 0;
     RW_FAIL_IF(OSRExportToWkt(srs, &info->wkt) != OGRERR_NONE, err, RW_ERR_FORMAT,
                "%s: its coordinate reference system cannot be exported", path);
     find_date(ds, path, info->date);
@@ -103,7 +104,8 @@ bool rw_raster_same_grid(const rw_raster_info *a, const rw_raster_info *b)
 
 rw_status rw_raster_warp_vrt(const rw_raster_info *src, const rw_raster_info *grid,
                              const int *bands, int n, const char *resampling,
-                             const char *tag, char *vrt, size_t size, rw_error *err)
+                             const double *shift, const char *tag, char *vrt,
+                             size_t size, rw_error *err)
 {
     rw_status st = RW_OK;
     char sub[512];
@@ -128,6 +130,14 @@ rw_status rw_raster_warp_vrt(const rw_raster_info *src, const rw_raster_info *gr
     subset = GDALTranslate(sub, in, topt, NULL);
     RW_FAIL_IF(subset == NULL, err, RW_ERR_FORMAT, "%s: cannot select bands: %s", src->path,
                CPLGetLastErrorMsg());
+    if (shift != NULL) {
+        double gt[6];
+        memcpy(gt, src->gt, sizeof(gt));
+        gt[0] += shift[0];
+        gt[3] += shift[1];
+        RW_FAIL_IF(GDALSetGeoTransform(subset, gt) != CE_None, err, RW_ERR_INTERNAL,
+                   "%s: cannot shift its georeferencing: %s", src->path, CPLGetLastErrorMsg());
+    }
     char te[4][32], ts[2][16];
     snprintf(te[0], sizeof(te[0]), "%.10f", grid->gt[0]);
     snprintf(te[1], sizeof(te[1]), "%.10f", grid->gt[3] + grid->height * grid->gt[5]);

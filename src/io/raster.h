@@ -5,6 +5,8 @@
 
 #include "core.h"
 
+#include <stdbool.h>
+
 #include <gdal.h>
 
 #define RW_RASTER_MAX_BANDS 32
@@ -15,6 +17,7 @@ typedef struct rw_raster_info {
     int width, height, bands;
     double gt[6];
     char *wkt;                       /* CRS, owned */
+    bool geographic;                 /* the CRS counts degrees, not metres */
     char date[16];                   /* yyyy-mm-dd, "" when unknown */
     char spacecraft[64];
     char description[RW_RASTER_MAX_BANDS][64];
@@ -34,10 +37,14 @@ bool rw_raster_same_grid(const rw_raster_info *a, const rw_raster_info *b);
 /* Builds, under /vsimem, a VRT of src's bands `bands` (1-based, n of them)
  * warped onto grid's grid with the given resampling ("bilinear" for
  * reflectance, "near" for masks), and writes its path to vrt (size
- * bytes). Threads then open the VRT each with their own handle. */
+ * bytes). Threads then open the VRT each with their own handle.
+ * shift (NULL: none) moves src's georeferencing by (dx, dy) map units of
+ * its CRS before the warp: the co-registration of a scene that was
+ * delivered off by a fraction of a pixel or more. */
 rw_status rw_raster_warp_vrt(const rw_raster_info *src, const rw_raster_info *grid,
                              const int *bands, int n, const char *resampling,
-                             const char *tag, char *vrt, size_t size, rw_error *err);
+                             const double *shift, const char *tag, char *vrt,
+                             size_t size, rw_error *err);
 
 /* Reads window r of bands (1-based, n) of ds into planar float buffers
  * out[i] (r.w * r.h each), as band value * scale[i] + offset[i]; nodata

@@ -35,6 +35,8 @@ typedef struct scan_scene {
     double scale[RW_BAND_COUNT], offset[RW_BAND_COUNT], nodata[RW_BAND_COUNT];
     int has_nodata[RW_BAND_COUNT];
     rw_change_fit fit[RW_BAND_COUNT]; /* earlier dates: normalisation to the later */
+    double shift_px[2];  /* earlier dates: co-registration found, analysis pixels */
+    double shift_m[2];   /* the same applied to the source georeferencing, map units */
 } scan_scene;
 
 /* Everything the tile and patch stages share; written by the main thread
@@ -60,6 +62,16 @@ typedef struct scan_job {
 
 /* scan_inputs.c */
 rw_status scan_inputs_open(scan_job *job, rw_error *err);
+/* Puts scene s (index k of the earlier ones) on the analysis grid: the
+ * file itself when it already is and needs no shift, a warped VRT
+ * otherwise (bilinear reflectance, nearest for the mask). */
+rw_status scan_scene_place(scan_job *job, scan_scene *s, int index, rw_error *err);
+
+/* scan_coreg.c (--coregister): estimates each earlier scene's offset from
+ * the later one (normalised cross-correlation of the NIR band over fixed
+ * windows in the reserves, sub-pixel by a parabola) and re-places a scene
+ * that is off by 0.1 pixel or more. Independent of tiles and threads. */
+rw_status scan_coregister(scan_job *job, rw_error *err);
 void scan_inputs_close(scan_job *job);
 
 /* scan_tile.c: the two passes over planned tiles. */

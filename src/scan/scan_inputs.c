@@ -32,12 +32,11 @@ done:
     return st;
 }
 
-/* Puts a scene on the analysis grid: the file itself when it already is,
- * a warped VRT otherwise (bilinear reflectance, nearest for the mask). */
-static rw_status scene_place(scan_job *job, scan_scene *s, int index, rw_error *err)
+rw_status scan_scene_place(scan_job *job, scan_scene *s, int index, rw_error *err)
 {
     rw_status st = RW_OK;
-    const bool same = s == &job->after || rw_raster_same_grid(&s->info, &job->after.info);
+    const bool shifted = s->shift_m[0] != 0.0 || s->shift_m[1] != 0.0;
+    const bool same = s == &job->after || (!shifted && rw_raster_same_grid(&s->info, &job->after.info));
     int bands[RW_BAND_COUNT], n = 0;
     for (int b = 0; b < RW_BAND_COUNT; b++) {
         s->refl_band[b] = 0;
@@ -59,14 +58,18 @@ static rw_status scene_place(scan_job *job, scan_scene *s, int index, rw_error *
     }
     char tag[64];
     snprintf(tag, sizeof(tag), "before%d_refl", index);
-    RW_CHECK(rw_raster_warp_vrt(&s->info, &job->after.info, bands, n, "bilinear", tag, s->refl_path,
-                                sizeof(s->refl_path), err));
+    /* a pure shift on the same grid is applied to the nearest pixel:
+     * interpolation would blur narrow rivers and roads into mixed pixels
+     * that look like change; reprojection interpolates */
+    const char *resampling = shifted && rw_raster_same_grid(&s->info, &job->after.info) ? "near" : "bilinear";
+    RW_CHECK(rw_raster_warp_vrt(&s->info, &job->after.info, bands, n, resampling, shifted ? s->shift_m : NULL,
+                                tag, s->refl_path, sizeof(s->refl_path), err));
     for (int b = 0; b < RW_BAND_COUNT; b++)
         s->has_nodata[b] = 1, s->nodata[b] = 0.0; /* the warp's -dstnodata */
     if (s->mask_band > 0) {
         snprintf(tag, sizeof(tag), "before%d_mask", index);
-        RW_CHECK(rw_raster_warp_vrt(&s->info, &job->after.info, &s->mask_band, 1, "near", tag, s->mask_path,
-                                    sizeof(s->mask_path), err));
+        RW_CHECK(rw_raster_warp_vrt(&s->info, &job->after.info, &s->mask_band, 1, "near",
+                                    shifted ? s->shift_m : NULL, tag, s->mask_path, sizeof(s->mask_path), err));
         s->mask_band = 1;
     }
 done:
@@ -241,9 +244,9 @@ rw_status scan_inputs_open(scan_job *job, rw_error *err)
         RW_CHECK(scene_roles(opt, &job->before[k], err));
         job->band_mask &= job->before[k].match.band_mask;
     }
-    RW_CHECK(scene_place(job, &job->after, 0, err));
+    RW_CHECK(scan_scene_place(job, &job->after, 0, err));
     for (int k = 0; k < job->nbefore; k++)
-        RW_CHECK(scene_place(job, &job->before[k], k, err));
+        RW_CHECK(scan_scene_place(job, &job->before[k], k, err));
 
     const rw_zones_fields fields = {.reserve_id = opt->reserve_id_field, .name = opt->name_field,
                                     .zone = opt->zone_field};

@@ -59,6 +59,11 @@ static void add_scene(rw_json *j, const scan_scene *s)
     rw_json_key(j, "mask");
     rw_json_integer(j, s->match.mask_band);
     rw_json_end_object(j);
+    rw_json_key(j, "shift_px");
+    rw_json_begin_array(j);
+    rw_json_number_fixed(j, s->shift_px[0], 3);
+    rw_json_number_fixed(j, s->shift_px[1], 3);
+    rw_json_end_array(j);
     rw_json_end_object(j);
 }
 
@@ -163,6 +168,8 @@ rw_status scan_manifest_write(const scan_job *job, const rw_detection *d, size_t
     rw_json_end_object(j);
     rw_json_key(j, "mmu_min_pixels");
     rw_json_integer(j, job->mmu_pixels);
+    rw_json_key(j, "coregister");
+    rw_json_bool(j, opt->coregister != 0);
     rw_json_key(j, "rules");
     rw_json_string(j, opt->data_dir);
     rw_json_end_object(j);

@@ -117,6 +117,8 @@ rw_status rw_scan_run(const rw_scan_options *opt, rw_progress_fn progress, void 
     RW_CHECK(rw_format(manifest, sizeof(manifest), err, "%s/manifest.json", opt->out_dir));
     remove(manifest);
     RW_CHECK(scan_inputs_open(&job, err));
+    if (opt->coregister)
+        RW_CHECK(scan_coregister(&job, err));
     RW_CHECK(scan_tiles_sample(&job, sample_stride(&job), progress, progress_user, err));
     const int ntiles = rw_tiling_count(&job.tiling);
     tiles = rw_calloc((size_t)ntiles, sizeof(*tiles), err);

@@ -74,3 +74,30 @@ if "$RW_BIN" scan -q --before "$work/dn_before.vrt" --after "$work/dn_after.vrt"
      --out "$work/dn" 2>"$work/dn.err" || true; grep -q "dn_after.vrt: NIR values look like digital numbers" "$work/dn.err"; then
   pass "digital numbers without scale are flagged"
 else fail "no warning for digital numbers: $(head -3 "$work/dn.err")"; fi
+
+# --coregister: the offset it measures for the earlier scene must match the
+# misregistration synth planted (synth.json shift_m of the first date)
+for name in s2_seed1 gf2_seed3 landsat_seed5; do
+  c="$work/$name"; o="$c/coreg"
+  "$RW_BIN" scan -q --coregister --before "$c"/scene_2023*.tif --after "$c"/scene_2024*.tif --reserves "$c/reserves.gpkg" \
+    --rivers "$c/rivers.gpkg" --permits "$c/permits.gpkg" --known "$c/known.gpkg" --out "$o" 2>/dev/null || { fail "$name --coregister scan"; continue; }
+  /usr/bin/python3 - "$c/synth.json" "$o/manifest.json" "$name" <<'PY'
+import json, sys
+synth, man, name = json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), sys.argv[3]
+d0 = synth['dates'][0]; px = d0['grid']['geotransform'][1]
+sx, sy = d0['shift_m']
+# the earlier scene shows at (x + dx, y + dy) what the later shows at (x, y)
+want = (-sx / px, sy / px)
+got = man['parameters']['before'][0]['shift_px']
+err = max(abs(got[0] - want[0]), abs(got[1] - want[1]))
+ok = err <= 0.15 and man['parameters']['coregister'] is True
+print(('PASS' if ok else 'FAIL') + f' {name} coregister offset ({got[0]:.3f}, {got[1]:.3f}) px vs planted ({want[0]:.3f}, {want[1]:.3f}), error {err:.3f} (<= 0.15)')
+PY
+done
+"$RW_BUILD/tests/check_accuracy" "$work/s2_seed1/truth.gpkg" "$work/s2_seed1/coreg/detections.gpkg" "$mmu" 100 \
+  "$work/s2_seed1/reserves.gpkg" | sed 's/^\(PASS\|FAIL\|note\) /\1 s2_seed1 --coregister /'
+c="$work/s2_seed1"
+"$RW_BIN" scan -q --coregister --threads 1 --tile 256 --before "$c"/scene_2023*.tif --after "$c"/scene_2024*.tif \
+  --reserves "$c/reserves.gpkg" --rivers "$c/rivers.gpkg" --permits "$c/permits.gpkg" --known "$c/known.gpkg" --out "$c/coreg256" 2>/dev/null
+cmp -s "$c/coreg/points.csv" "$c/coreg256/points.csv" && cmp -s "$c/coreg/detections.gpkg" "$c/coreg256/detections.gpkg" &&
+  pass "--coregister outputs identical for 1 thread/tile 256 and default threads/tile 512" || fail "--coregister outputs depend on threads or tile size"

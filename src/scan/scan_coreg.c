@@ -1,0 +1,184 @@
+/* Co-registration of the earlier scenes to the later one. Deliveries are
+ * often off by a fraction of a pixel or more; every edge (river bank,
+ * road, field border) then turns into a ribbon of false change and real
+ * patches gain or lose their rim. The offset of each earlier scene is
+ * measured on the NIR band, where land and water, forest and bare ground
+ * contrast most: normalised cross-correlation for whole-pixel offsets up
+ * to COREG_RADIUS over fixed windows inside the reserves, then a parabola
+ * through the peak and its neighbours for the fraction. A scene off by at
+ * least COREG_MIN_PX is put back on the grid through a warp of its
+ * shifted georeferencing (GDAL; nearest pixel on the same grid, see
+ * scan_scene_place), before anything is sampled.
+ *
+ * Optional (--coregister): on the synthetic scenes it measures the planted
+ * offsets to within 0.1 pixel and makes river areas exact, but aligning a
+ * seasonal lake margin to the nearest pixel can also let a few shore pixels
+ * through as built-up change. */
+#include "scan.h"
+
+#include <gdal.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define COREG_RADIUS 2     /* whole pixels searched each way */
+#define COREG_SIDE 192     /* window side, pixels */
+#define COREG_LATTICE 4    /* windows per side of the reserves' extent */
+#define COREG_MIN_PX 0.1   /* smaller offsets are left alone */
+#define COREG_MIN_NCC 0.3  /* below it the peak is not trusted */
+#define COREG_SPAN (2 * COREG_RADIUS + 1)
+
+/* Sums for the correlation of one offset over every window. */
+typedef struct ncc_sums {
+    double a, b, ab, aa, bb, n;
+} ncc_sums;
+
+static rw_status read_nir(const scan_scene *s, GDALDatasetH ds, rw_rect r, float *out, rw_error *err)
+{
+    const int b = RW_BAND_NIR;
+    float *dst[1] = {out};
+    const int band = s->refl_band[b];
+    return rw_raster_read_reflectance(ds, s->info.path, r, &band, 1, &s->scale[b], &s->offset[b], &s->has_nodata[b],
+                                      &s->nodata[b], dst, err);
+}
+
+/* Adds window w of a (later) against the earlier b read over w grown by
+ * COREG_RADIUS (bw, clipped to the grid) for every offset. */
+static void accumulate(const float *a, rw_rect w, const float *b, rw_rect bw, ncc_sums sums[COREG_SPAN][COREG_SPAN])
+{
+    for (int dy = -COREG_RADIUS; dy <= COREG_RADIUS; dy++)
+        for (int dx = -COREG_RADIUS; dx <= COREG_RADIUS; dx++) {
+            ncc_sums *s = &sums[dy + COREG_RADIUS][dx + COREG_RADIUS];
+            for (int y = 0; y < w.h; y++) {
+                const int by = w.y + y + dy - bw.y;
+                if (by < 0 || by >= bw.h)
+                    continue;
+                for (int x = 0; x < w.w; x++) {
+                    const int bx = w.x + x + dx - bw.x;
+                    if (bx < 0 || bx >= bw.w)
+                        continue;
+                    const double va = a[(size_t)y * (size_t)w.w + (size_t)x];
+                    const double vb = b[(size_t)by * (size_t)bw.w + (size_t)bx];
+                    if (!isfinite(va) || !isfinite(vb))
+                        continue;
+                    s->a += va, s->b += vb, s->ab += va * vb, s->aa += va * va, s->bb += vb * vb, s->n += 1;
+                }
+            }
+        }
+}
+
+static double ncc(const ncc_sums *s)
+{
+    if (s->n < 100)
+        return -1.0;
+    const double cov = s->ab - s->a * s->b / s->n;
+    const double va = s->aa - s->a * s->a / s->n, vb = s->bb - s->b * s->b / s->n;
+    return va > 0 && vb > 0 ? cov / sqrt(va * vb) : -1.0;
+}
+
+/* Vertex of the parabola through (-1, l), (0, c), (1, r), within +-0.5. */
+static double vertex(double l, double c, double r)
+{
+    const double den = l - 2 * c + r;
+    if (!(den < 0))
+        return 0.0;
+    const double v = 0.5 * (l - r) / den;
+    return v < -0.5 ? -0.5 : v > 0.5 ? 0.5 : v;
+}
+
+/* The offset (dx, dy) in analysis pixels such that the earlier scene at
+ * (x + dx, y + dy) shows what the later one shows at (x, y); false when
+ * no trustworthy peak was found. */
+static rw_status measure(const scan_job *job, const scan_scene *before, double shift[2], bool *found,
+                         rw_error *err)
+{
+    rw_status st = RW_OK;
+    GDALDatasetH da = NULL, db = NULL;
+    float *a = NULL, *b = NULL;
+    static ncc_sums zero[COREG_SPAN][COREG_SPAN];
+    ncc_sums sums[COREG_SPAN][COREG_SPAN];
+    memcpy(sums, zero, sizeof(sums));
+    *found = false;
+    const int W = job->after.info.width, H = job->after.info.height;
+    const double *gt = job->after.info.gt;
+    double env[4];
+    rw_zones_extent(job->zones, env);
+    /* the reserves' extent in pixels, clipped to the grid */
+    const rw_rect grid = {0, 0, W, H};
+    const int x0 = (int)floor((env[0] - gt[0]) / gt[1]), x1 = (int)ceil((env[2] - gt[0]) / gt[1]);
+    const int y0 = (int)floor((env[3] - gt[3]) / gt[5]), y1 = (int)ceil((env[1] - gt[3]) / gt[5]);
+    const rw_rect ext = rw_rect_intersect((rw_rect){x0, y0, x1 - x0, y1 - y0}, grid);
+    if (rw_rect_is_empty(ext))
+        goto done;
+    da = GDALOpenEx(job->after.refl_path, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
+    db = GDALOpenEx(before->refl_path, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
+    RW_FAIL_IF(da == NULL || db == NULL, err, RW_ERR_IO, "%s: cannot open for co-registration: %s",
+               da == NULL ? job->after.info.path : before->info.path, CPLGetLastErrorMsg());
+    const int side = COREG_SIDE + 2 * COREG_RADIUS;
+    a = rw_malloc(sizeof(float) * COREG_SIDE * COREG_SIDE, err);
+    b = rw_malloc(sizeof(float) * (size_t)side * (size_t)side, err);
+    RW_FAIL_IF(a == NULL || b == NULL, err, RW_ERR_NOMEM, "out of memory for co-registration");
+    for (int j = 0; j < COREG_LATTICE; j++)
+        for (int i = 0; i < COREG_LATTICE; i++) {
+            /* window centres on a fixed lattice of the extent: the same
+             * windows for any tile size or thread count */
+            const int cx = ext.x + (int)((i + 0.5) * ext.w / COREG_LATTICE);
+            const int cy = ext.y + (int)((j + 0.5) * ext.h / COREG_LATTICE);
+            const rw_rect w = rw_rect_intersect(
+                (rw_rect){cx - COREG_SIDE / 2, cy - COREG_SIDE / 2, COREG_SIDE, COREG_SIDE}, grid);
+            const rw_rect bw = rw_rect_intersect(
+                (rw_rect){w.x - COREG_RADIUS, w.y - COREG_RADIUS, w.w + 2 * COREG_RADIUS, w.h + 2 * COREG_RADIUS},
+                grid);
+            if (rw_rect_is_empty(w))
+                continue;
+            RW_CHECK(read_nir(&job->after, da, w, a, err));
+            RW_CHECK(read_nir(before, db, bw, b, err));
+            accumulate(a, w, b, bw, sums);
+        }
+    int bx = 0, by = 0;
+    double best = -2.0;
+    for (int dy = -COREG_RADIUS; dy <= COREG_RADIUS; dy++)
+        for (int dx = -COREG_RADIUS; dx <= COREG_RADIUS; dx++) {
+            const double c = ncc(&sums[dy + COREG_RADIUS][dx + COREG_RADIUS]);
+            if (c > best)
+                best = c, bx = dx, by = dy;
+        }
+    if (best < COREG_MIN_NCC || abs(bx) == COREG_RADIUS || abs(by) == COREG_RADIUS)
+        goto done; /* flat ground, clouds, or further off than we search */
+    const int cx = bx + COREG_RADIUS, cy = by + COREG_RADIUS;
+    shift[0] = bx + vertex(ncc(&sums[cy][cx - 1]), best, ncc(&sums[cy][cx + 1]));
+    shift[1] = by + vertex(ncc(&sums[cy - 1][cx]), best, ncc(&sums[cy + 1][cx]));
+    *found = true;
+done:
+    free(a);
+    free(b);
+    if (da != NULL)
+        GDALClose(da);
+    if (db != NULL)
+        GDALClose(db);
+    return st;
+}
+
+rw_status scan_coregister(scan_job *job, rw_error *err)
+{
+    rw_status st = RW_OK;
+    const double *gt = job->after.info.gt;
+    for (int k = 0; k < job->nbefore; k++) {
+        scan_scene *s = &job->before[k];
+        double px[2] = {0, 0};
+        bool found;
+        RW_CHECK(measure(job, s, px, &found, err));
+        /* a shift in metres cannot move degrees: a geographic delivery is
+         * warped as it is */
+        if (!found || hypot(px[0], px[1]) < COREG_MIN_PX || s->info.geographic)
+            continue;
+        s->shift_px[0] = px[0], s->shift_px[1] = px[1];
+        /* what the scene shows at (x + dx, y + dy) lies at (x, y): its
+         * georeferencing moves back by the offset */
+        s->shift_m[0] = -px[0] * gt[1];
+        s->shift_m[1] = -px[1] * gt[5];
+        RW_CHECK(scan_scene_place(job, s, k, err));
+    }
+done:
+    return st;
+}
