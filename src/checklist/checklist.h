@@ -53,6 +53,8 @@ typedef struct rw_checklist {
     char *after_scene;          /* scene paths, from the manifest or options */
     char **before_scenes;       /* the first is the one chips show */
     int nbefore;
+    double before_shift_px[2];  /* the scan's co-registration offset of
+                                 * before_scenes[0], analysis pixels (0: none) */
     char *scene_bands[2];       /* band roles of before_scenes[0] and the
                                  * after scene as the scan used them,
                                  * "blue=1,green=2,..."; NULL: detect */

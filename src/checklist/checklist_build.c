@@ -136,8 +136,13 @@ static rw_status scenes_from_manifest(json_object *params, const char *mpath,
         RW_FAIL_IF(!file, err, RW_ERR_FORMAT,
                    "%s: parameters.before[%zu] has no file", mpath, src);
         RW_CHECK(dup_text(&cl->before_scenes[k], file, err));
-        if (k == 0)
-            RW_CHECK(bands_spec(json_object_array_get_idx(before, src), &cl->scene_bands[0], err));
+        if (k == 0) {
+            json_object *scene = json_object_array_get_idx(before, src), *shift;
+            RW_CHECK(bands_spec(scene, &cl->scene_bands[0], err));
+            if (json_object_object_get_ex(scene, "shift_px", &shift) && json_object_array_length(shift) == 2)
+                for (int a = 0; a < 2; a++)
+                    cl->before_shift_px[a] = json_object_get_double(json_object_array_get_idx(shift, a));
+        }
         cl->nbefore++;
     }
 done:

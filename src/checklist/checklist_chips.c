@@ -114,7 +114,12 @@ static rw_status chip_scene_place(chip_job *job, int date, const rw_raster_info 
     chip_scene *s = &job->scene[date];
     rw_profile_match m;
     RW_CHECK(chip_scene_roles(info, job->cl->scene_bands[date == CHIP_AFTER ? 1 : 0], &m, err));
-    const bool same = date == CHIP_AFTER || rw_raster_same_grid(info, &job->grid);
+    /* the scan's co-registration (--coregister), so the chips show what
+     * the scan compared */
+    const double *px = job->cl->before_shift_px;
+    const bool shifted = date == CHIP_BEFORE && (px[0] != 0.0 || px[1] != 0.0) && !info->geographic;
+    const double shift[2] = {-px[0] * job->grid.gt[1], -px[1] * job->grid.gt[5]};
+    const bool same = date == CHIP_AFTER || (!shifted && rw_raster_same_grid(info, &job->grid));
     int src[CHIP_PLANES];
     for (int p = 0; p < CHIP_PLANES; p++) {
         src[p] = m.band_of_role[chip_plane_role[p]];
@@ -130,7 +135,8 @@ static rw_status chip_scene_place(chip_job *job, int date, const rw_raster_info 
     }
     /* unique per call: two check lists may be written at once */
     snprintf(job->warped_tag, sizeof(job->warped_tag), "chips_%p", (void *)job);
-    RW_CHECK(rw_raster_warp_vrt(info, &job->grid, src, CHIP_PLANES, "bilinear", NULL, job->warped_tag, s->path,
+    RW_CHECK(rw_raster_warp_vrt(info, &job->grid, src, CHIP_PLANES, "bilinear", shifted ? shift : NULL,
+                                job->warped_tag, s->path,
                                 sizeof(s->path), err));
 done:
     return st;

@@ -200,6 +200,45 @@ static void test_build_missing_scene(void **state)
     assert_null(cl);
 }
 
+/* Scenes, band roles and the co-registration offset come from the scan's
+ * manifest when no --before/--after is given. */
+static void test_build_from_manifest(void **state)
+{
+    (void)state;
+    char dir[512], det[600], path[600], cmd[1400];
+    snprintf(dir, sizeof(dir), "%s/from_manifest", tmp_dir);
+    snprintf(cmd, sizeof(cmd), "mkdir -p '%s' && cp '%s/detections.gpkg' '%s/'", dir, tmp_dir, dir);
+    assert_int_equal(system(cmd), 0);
+    snprintf(det, sizeof(det), "%s/detections.gpkg", dir);
+    snprintf(path, sizeof(path), "%s/manifest.json", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    /* the detections file stands in for both scenes: only existence is checked here */
+    fprintf(f, "{\"parameters\": {\"after\": {\"file\": \"%s\", \"date\": \"2024-12-01\", "
+               "\"bands\": {\"blue\": 1, \"green\": 2, \"red\": 3, \"nir\": 4, \"mask\": 0}},"
+               "\"before\": [{\"file\": \"%s\", \"date\": \"2022-12-01\"},"
+               "{\"file\": \"%s\", \"date\": \"2023-12-01\", \"bands\": {\"blue\": 3, \"green\": 2, "
+               "\"red\": 1, \"nir\": 4}, \"shift_px\": [0.5, -1.0]}]}}\n",
+            det, path, det);
+    fclose(f);
+    rw_checklist_options opt;
+    rw_checklist_options_init(&opt);
+    opt.detections = det;
+    opt.out_dir = dir;
+    rw_checklist *cl = NULL;
+    rw_error err;
+    rw_error_clear(&err);
+    assert_int_equal(rw_checklist_build(&opt, &cl, &err), RW_OK);
+    assert_int_equal(cl->nbefore, 2);
+    assert_string_equal(cl->before_scenes[0], det); /* the most recent earlier scene first */
+    assert_string_equal(cl->before_scenes[1], path);
+    assert_string_equal(cl->scene_bands[0], "blue=3,green=2,red=1,nir=4");
+    assert_string_equal(cl->scene_bands[1], "blue=1,green=2,red=3,nir=4");
+    assert_true(cl->before_shift_px[0] == 0.5 && cl->before_shift_px[1] == -1.0);
+    assert_int_equal(cl->year, 2024);
+    rw_checklist_destroy(cl);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -225,6 +264,7 @@ int main(void)
         cmocka_unit_test(test_build_defaults),
         cmocka_unit_test(test_build_filters),
         cmocka_unit_test(test_build_missing_scene),
+        cmocka_unit_test(test_build_from_manifest),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
