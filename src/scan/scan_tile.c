@@ -19,6 +19,8 @@ typedef struct scene_handles {
 typedef struct worker {
     scene_handles after, before[SCAN_MAX_BEFORE];
     size_t cap;                                   /* pixels per buffer */
+    rw_rect bwin;                                 /* window of the earlier buffers */
+    uint8_t *shore;                               /* per bwin pixel: water on some, not all, earlier dates */
     float *a[RW_BAND_COUNT];                      /* later reflectance */
     float *b[SCAN_MAX_BEFORE][RW_BAND_COUNT];     /* earlier reflectance */
     float *base[RW_BAND_COUNT];                   /* per-pixel baseline */
@@ -78,6 +80,7 @@ static void worker_destroy(worker *w)
     free(w->cls);
     free(w->flag);
     free(w->facts);
+    free(w->shore);
     free(w->score);
     rw_label_scratch_destroy(w->scratch);
     free(w);
@@ -91,6 +94,7 @@ static worker *worker_create(const scan_job *job, rw_error *err)
         return NULL;
     const int t = job->tiling.tile;
     const size_t n = (size_t)t * (size_t)t;
+    const size_t nh = (size_t)(t + 2) * (size_t)(t + 2); /* with a 1-pixel halo */
     bool ok = true;
     w->cap = n;
     for (int b = 0; b < RW_BAND_COUNT; b++) {
@@ -98,11 +102,11 @@ static worker *worker_create(const scan_job *job, rw_error *err)
             continue;
         ok = ok && (w->a[b] = malloc(n * sizeof(float))) && (w->base[b] = malloc(n * sizeof(float)));
         for (int k = 0; k < job->nbefore; k++)
-            ok = ok && (w->b[k][b] = malloc(n * sizeof(float)));
+            ok = ok && (w->b[k][b] = malloc(nh * sizeof(float)));
     }
     for (int k = 0; k < job->nbefore; k++)
-        ok = ok && (w->bq[k] = malloc(n));
-    ok = ok && (w->aq = malloc(n)) && (w->u16 = malloc(n * 2)) && (w->reserve = malloc(n * 2)) &&
+        ok = ok && (w->bq[k] = malloc(nh));
+    ok = ok && (w->aq = malloc(n)) && (w->u16 = malloc(nh * 2)) && (w->shore = malloc(nh)) && (w->reserve = malloc(n * 2)) &&
          (w->key = malloc(n * 2)) && (w->zone = malloc(n)) && (w->cls = malloc(n)) && (w->flag = malloc(n)) && (w->facts = malloc(n)) &&
          (w->score = malloc(n * sizeof(float)));
     if (!ok) {
@@ -168,14 +172,49 @@ done:
 
 static bool clear(uint8_t q) { return (q & (RW_QA_NODATA | RW_QA_CLOUD | RW_QA_SHADOW | RW_QA_SNOW)) == 0; }
 
-static rw_status read_all(const scan_job *job, worker *w, rw_rect r, rw_error *err)
+/* Reads tile r of the later scene and, into w->bwin, of the earlier ones:
+ * r itself, or with halo r grown by one pixel within the grid (the shore
+ * test looks at each pixel's neighbours, whatever the tiling). */
+static rw_status read_all(const scan_job *job, worker *w, rw_rect r, bool halo, rw_error *err)
 {
     rw_status st = RW_OK;
+    const rw_rect grid = {0, 0, job->after.info.width, job->after.info.height};
+    w->bwin = halo ? rw_rect_intersect((rw_rect){r.x - 1, r.y - 1, r.w + 2, r.h + 2}, grid) : r;
     RW_CHECK(read_scene(job, &job->after, &w->after, r, w->a, w->aq, w->u16, err));
     for (int k = 0; k < job->nbefore; k++)
-        RW_CHECK(read_scene(job, &job->before[k], &w->before[k], r, w->b[k], w->bq[k], w->u16, err));
+        RW_CHECK(read_scene(job, &job->before[k], &w->before[k], w->bwin, w->b[k], w->bq[k], w->u16, err));
 done:
     return st;
+}
+
+/* Fluctuating water: clear on some earlier date as water and on another as
+ * land (a seasonal lake margin, a bank shifted by misregistration). */
+static void mark_shore(const scan_job *job, worker *w)
+{
+    const size_t nb = (size_t)w->bwin.w * (size_t)w->bwin.h;
+    for (size_t j = 0; j < nb; j++) {
+        int nclear = 0, nwater = 0;
+        for (int k = 0; k < job->nbefore; k++)
+            if (clear(w->bq[k][j])) {
+                nclear++;
+                nwater += (w->bq[k][j] & RW_QA_WATER) != 0;
+            }
+        w->shore[j] = nwater > 0 && nwater < nclear;
+    }
+}
+
+/* Whether tile pixel (x, y) of r is on or next to fluctuating water. */
+static bool near_shore(const worker *w, rw_rect r, int x, int y)
+{
+    const rw_rect bw = w->bwin;
+    const int cx = r.x + x - bw.x, cy = r.y + y - bw.y;
+    for (int dy = -1; dy <= 1; dy++)
+        for (int dx = -1; dx <= 1; dx++) {
+            const int nx = cx + dx, ny = cy + dy;
+            if (nx >= 0 && ny >= 0 && nx < bw.w && ny < bw.h && w->shore[(size_t)ny * (size_t)bw.w + (size_t)nx])
+                return true;
+        }
+    return false;
 }
 
 /* Records the first failure across threads and stops the others. */
@@ -237,7 +276,7 @@ static rw_status sample_tile(const scan_job *job, worker *w, rw_rect r, int stri
     rw_status st = RW_OK;
     /* only pixels inside reserves: the same set for any tiling */
     RW_CHECK(rw_zones_burn(job->zones, job->after.info.gt, r, w->reserve, w->zone, err));
-    RW_CHECK(read_all(job, w, r, err));
+    RW_CHECK(read_all(job, w, r, false, err));
     for (int k = 0; k < job->nbefore; k++) {
         size_t cnt = 0;
         /* the lattice is global (x % stride, y % stride), not per tile */
@@ -424,7 +463,8 @@ static rw_status label_tile(const scan_job *job, worker *w, int t, rw_label_tile
         inside += w->reserve[i] != 0;
     if (inside == 0)
         goto done; /* the tile's box touches a reserve but no pixel centre does */
-    RW_CHECK(read_all(job, w, r, err));
+    RW_CHECK(read_all(job, w, r, true, err));
+    mark_shore(job, w);
     memset(w->flag, 0, npx);
     RW_CHECK(burn_rivers(job, r, w->flag, err));
 
@@ -437,13 +477,15 @@ static rw_status label_tile(const scan_job *job, worker *w, int t, rw_label_tile
         int nclear = 0, nwater = 0;
         float v[RW_BAND_COUNT][SCAN_MAX_BEFORE];
         bool was_water[SCAN_MAX_BEFORE];
+        const int x = (int)(i % (size_t)r.w), y = (int)(i / (size_t)r.w);
+        const size_t j = (size_t)(r.y + y - w->bwin.y) * (size_t)w->bwin.w + (size_t)(r.x + x - w->bwin.x);
         for (int k = 0; k < job->nbefore; k++) {
-            if (!clear(w->bq[k][i]))
+            if (!clear(w->bq[k][j]))
                 continue;
             for (int b = 0; b < RW_BAND_COUNT; b++)
                 if (job->band_mask & RW_BAND_BIT(b))
-                    v[b][nclear] = (float)(job->before[k].fit[b].gain * w->b[k][b][i] + job->before[k].fit[b].offset);
-            was_water[nclear] = (w->bq[k][i] & RW_QA_WATER) != 0;
+                    v[b][nclear] = (float)(job->before[k].fit[b].gain * w->b[k][b][j] + job->before[k].fit[b].offset);
+            was_water[nclear] = (w->bq[k][j] & RW_QA_WATER) != 0;
             nwater += was_water[nclear];
             nclear++;
         }
@@ -477,11 +519,11 @@ static rw_status label_tile(const scan_job *job, worker *w, int t, rw_label_tile
         /* water on any earlier date is not new water (seasonal lakes) */
         if (c == RW_CHANGE_LAND_TO_WATER && (f & 2))
             c = RW_CHANGE_NONE;
-        /* a shore that was water on some earlier dates and land on others:
-         * its median mixes both, so lost vegetation there is the lake's
-         * stage, not a disturbance */
-        if ((f & 2) && !(f & 4) &&
-            (c == RW_CHANGE_VEG_TO_BARE || c == RW_CHANGE_VEG_TO_BUILT || c == RW_CHANGE_VEG_TO_SOIL))
+        /* on or next to a shore that was water on some earlier dates and
+         * land on others, lost vegetation is the lake's stage (or a bank
+         * the dates disagree on), not a disturbance */
+        if ((c == RW_CHANGE_VEG_TO_BARE || c == RW_CHANGE_VEG_TO_BUILT || c == RW_CHANGE_VEG_TO_SOIL) &&
+            near_shore(w, r, (int)(i % (size_t)r.w), (int)(i / (size_t)r.w)))
             c = RW_CHANGE_NONE;
         w->cls[i] = c;
         w->key[i] = c != RW_CHANGE_NONE ? w->reserve[i] : 0;
