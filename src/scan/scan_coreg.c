@@ -11,9 +11,9 @@
  * scan_scene_place), before anything is sampled.
  *
  * Optional (--coregister): on the synthetic scenes it measures the planted
- * offsets to within 0.1 pixel and makes river areas exact, but aligning a
- * seasonal lake margin to the nearest pixel can also let a few shore pixels
- * through as built-up change. */
+ * offsets to within 0.1 pixel and makes most river areas exact; it is not
+ * the default while the 4-band rules miss a dredging plume that only the
+ * misaligned scenes happened to cover (README, Limits). */
 #include "scan.h"
 
 #include <gdal.h>
