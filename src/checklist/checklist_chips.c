@@ -90,20 +90,6 @@ typedef struct chip_worker {
 
 /* ---- job set-up (main thread) ------------------------------------------ */
 
-/* Band roles as the scan resolved them (bands: "blue=1,...", from its
- * manifest), or detected from the file like the scan's --profile auto. */
-static rw_status chip_scene_roles(const rw_raster_info *info, const char *bands, rw_profile_match *m,
-                                  rw_error *err)
-{
-    if (bands != NULL)
-        return rw_profiles_parse_bands(bands, info->bands, m, err);
-    const char *desc[RW_RASTER_MAX_BANDS];
-    for (int b = 0; b < info->bands; b++)
-        desc[b] = info->description[b];
-    return rw_profiles_detect("auto", info->bands, desc, info->spacecraft[0] ? info->spacecraft : NULL,
-                              info->path, m, err);
-}
-
 /* The scene's red, green, blue and nir on the analysis grid: the file
  * itself when it is on that grid, a warped VRT of those four bands
  * otherwise. Scale and offset come from the source bands (the profile's
@@ -113,7 +99,8 @@ static rw_status chip_scene_place(chip_job *job, int date, const rw_raster_info 
     rw_status st = RW_OK;
     chip_scene *s = &job->scene[date];
     rw_profile_match m;
-    RW_CHECK(chip_scene_roles(info, job->cl->scene_bands[date == CHIP_AFTER ? 1 : 0], &m, err));
+    /* the roles the scan used (its manifest), or detected like --profile auto */
+    RW_CHECK(rw_raster_band_roles(info, NULL, job->cl->scene_bands[date == CHIP_AFTER ? 1 : 0], &m, err));
     /* the scan's co-registration (--coregister), so the chips show what
      * the scan compared */
     const double *px = job->cl->before_shift_px;

@@ -41,12 +41,12 @@ static int stage_report(double fraction, const char *message, void *user)
     return s->fn ? s->fn(s->lo + (s->hi - s->lo) * fraction, message, s->user) : 1;
 }
 
-static rw_status city_file(const char *out_dir, const char *city, char *buf,
-                           size_t size, rw_error *err)
+/* A city's 附件2 file name, relative to OUT. */
+static rw_status city_file(const char *city, char *buf, size_t size, rw_error *err)
 {
     char safe[128];
     rw_checklist_safe_name(city, safe, sizeof(safe));
-    return rw_format(buf, size, err, "%s/%s_问题清单.xlsx", out_dir, safe);
+    return rw_format(buf, size, err, "%s_问题清单.xlsx", safe);
 }
 
 /* Each city once, in order of first appearance (reserves are sorted). */
@@ -109,8 +109,8 @@ static rw_status manifest_outputs(rw_json *j, const rw_checklist *cl,
         if (!cl->reserves[r].city[0] || city_seen_before(cl, r))
             continue;
         char path[4096];
-        RW_CHECK(city_file(".", cl->reserves[r].city, path, sizeof(path), err));
-        RW_CHECK(add_output(j, out_dir, path + 2, err));
+        RW_CHECK(city_file(cl->reserves[r].city, path, sizeof(path), err));
+        RW_CHECK(add_output(j, out_dir, path, err));
     }
     rw_json_end_array(j);
 done:
@@ -237,7 +237,9 @@ rw_status rw_checklist_run(const rw_checklist_options *opt, rw_progress_fn progr
     for (size_t r = 0; r < cl->nreserves; r++) {
         if (!cl->reserves[r].city[0] || city_seen_before(cl, r))
             continue;
-        RW_CHECK(city_file(opt->out_dir, cl->reserves[r].city, path, sizeof(path), err));
+        char name[256];
+        RW_CHECK(city_file(cl->reserves[r].city, name, sizeof(name), err));
+        RW_CHECK(rw_format(path, sizeof(path), err, "%s/%s", opt->out_dir, name));
         RW_CHECK(rw_checklist_write_city_xlsx(cl, cl->reserves[r].city, path, err));
     }
     RW_CHECK(write_manifest(opt, cl, started, err));

@@ -36,5 +36,8 @@ int cli_progress_print(double fraction, const char *message, void *user);
 /* Strict number parsing for options; 0 on success. */
 int cli_parse_int(const char *text, long lo, long hi, long *out);
 int cli_parse_double(const char *text, double lo, double hi, double *out);
+/* --threads of any command: 1..1024 into *out, or the usage error printed
+ * and CLI_EXIT_USAGE returned. */
+int cli_parse_threads(const char *command, const char *text, int *out);
 
 #endif

@@ -40,7 +40,6 @@ int cli_checklist(int argc, char **argv)
     optind = 1;
     opterr = 0;
     int c;
-    long v;
     while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
         switch (c) {
         case 'd': opt.detections = optarg; break;
@@ -60,9 +59,8 @@ int cli_checklist(int argc, char **argv)
         case 'b': opt.before = optarg; break;
         case 'a': opt.after = optarg; break;
         case 't':
-            if (cli_parse_int(optarg, 1, 1024, &v) != 0)
-                return cli_usage_error("checklist", "--threads '%s' is not a whole number from 1 to 1024", optarg);
-            opt.threads = (int)v;
+            if (cli_parse_threads("checklist", optarg, &opt.threads) != CLI_EXIT_OK)
+                return CLI_EXIT_USAGE;
             break;
         case 'q': quiet = 1; break;
         case 'h': fputs(checklist_usage, stdout); return CLI_EXIT_OK;

@@ -104,9 +104,8 @@ int cli_scan(int argc, char **argv)
         case 'D': opt.data_dir = optarg; break;
         case 'G': opt.coregister = 1; break;
         case 't':
-            if (cli_parse_int(optarg, 1, 1024, &v) != 0)
-                return cli_usage_error("scan", "--threads '%s' is not a whole number from 1 to 1024", optarg);
-            opt.threads = (int)v;
+            if (cli_parse_threads("scan", optarg, &opt.threads) != CLI_EXIT_OK)
+                return CLI_EXIT_USAGE;
             break;
         case 'T':
             if (cli_parse_int(optarg, 64, 8192, &v) != 0)

@@ -82,9 +82,8 @@ int cli_synth(int argc, char **argv)
             opt.later_epsg = (int)v;
             break;
         case 't':
-            if (cli_parse_int(optarg, 1, 1024, &v) != 0)
-                return cli_usage_error("synth", "--threads '%s' is not a whole number from 1 to 1024", optarg);
-            opt.threads = (int)v;
+            if (cli_parse_threads("synth", optarg, &opt.threads) != CLI_EXIT_OK)
+                return CLI_EXIT_USAGE;
             break;
         case 'q': quiet = 1; break;
         case 'h': fputs(synth_usage, stdout); return CLI_EXIT_OK;

@@ -76,6 +76,15 @@ int cli_parse_int(const char *text, long lo, long hi, long *out)
     return 0;
 }
 
+int cli_parse_threads(const char *command, const char *text, int *out)
+{
+    long v;
+    if (cli_parse_int(text, 1, 1024, &v) != 0)
+        return cli_usage_error(command, "--threads '%s' is not a whole number from 1 to 1024", text);
+    *out = (int)v;
+    return CLI_EXIT_OK;
+}
+
 int cli_parse_double(const char *text, double lo, double hi, double *out)
 {
     char *end = NULL;

@@ -1,5 +1,6 @@
 /* File hashes, the JSON writer and atomic writes for the run manifest. */
 #include "manifest.h"
+#include "atomic.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -357,42 +358,17 @@ rw_status rw_json_write_atomic(const rw_json *j, const char *path,
                                rw_error *err)
 {
     rw_status st = RW_OK;
-    char tmp[4096] = "";
-    int fd = -1;
+    rw_atomic_file f = {0};
     const char *text;
     size_t len;
     RW_CHECK(rw_json_text(j, &text, &len, err));
-    RW_CHECK(rw_format(tmp, sizeof(tmp), err, "%s.partial", path));
-    /* a crashed run may have left the temporary; O_EXCL still refuses
-     * anything planted in between */
-    (void)unlink(tmp);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-    RW_FAIL_IF(fd < 0, err, RW_ERR_IO, "%s: cannot create: %s", tmp,
-               strerror(errno));
     /* 0600 whatever the umask: the manifest names confidential inputs */
-    RW_FAIL_IF(fchmod(fd, 0600) != 0, err, RW_ERR_IO,
-               "%s: cannot set mode 0600: %s", tmp, strerror(errno));
-    for (size_t off = 0; off < len;) {
-        const ssize_t put = write(fd, text + off, len - off);
-        if (put < 0 && errno == EINTR)
-            continue;
-        RW_FAIL_IF(put < 0, err, RW_ERR_IO, "%s: cannot write: %s", tmp,
-                   strerror(errno));
-        off += (size_t)put;
-    }
-    RW_FAIL_IF(fsync(fd) != 0, err, RW_ERR_IO, "%s: cannot sync: %s", tmp,
+    RW_CHECK(rw_atomic_open(&f, path, err));
+    RW_FAIL_IF(fwrite(text, 1, len, f.fp) != len, err, RW_ERR_IO, "%s: cannot write: %s", f.tmp,
                strerror(errno));
-    const int closing = fd;
-    fd = -1;
-    RW_FAIL_IF(close(closing) != 0, err, RW_ERR_IO, "%s: cannot close: %s",
-               tmp, strerror(errno));
-    RW_FAIL_IF(rename(tmp, path) != 0, err, RW_ERR_IO,
-               "%s: cannot rename to %s: %s", tmp, path, strerror(errno));
+    RW_CHECK(rw_atomic_commit(&f, err));
 done:
-    if (fd >= 0)
-        close(fd);
-    if (st != RW_OK && tmp[0] != '\0')
-        (void)unlink(tmp);
+    rw_atomic_abort(&f);
     return st;
 }
 

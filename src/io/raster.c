@@ -102,6 +102,23 @@ bool rw_raster_same_grid(const rw_raster_info *a, const rw_raster_info *b)
     return same;
 }
 
+rw_status rw_raster_band_roles(const rw_raster_info *info, const char *profile, const char *bands,
+                               rw_profile_match *out, rw_error *err)
+{
+    if (bands != NULL) {
+        const rw_status st = rw_profiles_parse_bands(bands, info->bands, out, err);
+        const rw_profile *p = profile ? rw_profiles_find(profile) : NULL;
+        if (st == RW_OK && p != NULL)
+            out->profile = p; /* the user's roles; the mask decodes as the named profile's */
+        return st;
+    }
+    const char *desc[RW_RASTER_MAX_BANDS];
+    for (int b = 0; b < info->bands; b++)
+        desc[b] = info->description[b];
+    return rw_profiles_detect(profile ? profile : "auto", info->bands, desc,
+                              info->spacecraft[0] ? info->spacecraft : NULL, info->path, out, err);
+}
+
 rw_status rw_raster_warp_vrt(const rw_raster_info *src, const rw_raster_info *grid,
                              const int *bands, int n, const char *resampling,
                              const double *shift, const char *tag, char *vrt,

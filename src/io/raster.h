@@ -4,6 +4,7 @@
 #define RW_RASTER_H
 
 #include "core.h"
+#include "profiles.h"
 
 #include <stdbool.h>
 
@@ -30,6 +31,13 @@ typedef struct rw_raster_info {
  * (cannot open), RW_ERR_FORMAT (no CRS, rotated grid, too many bands). */
 rw_status rw_raster_probe(const char *path, rw_raster_info *info, rw_error *err);
 void rw_raster_info_clear(rw_raster_info *info);
+
+/* Band roles of a scene: from a --bands mapping when bands is given (the
+ * mask then decodes as the named profile's, when profile names one), else
+ * detected from band descriptions and SPACECRAFT metadata under profile
+ * (NULL: "auto"). Fails like rw_profiles_parse_bands / rw_profiles_detect. */
+rw_status rw_raster_band_roles(const rw_raster_info *info, const char *profile, const char *bands,
+                               rw_profile_match *out, rw_error *err);
 
 /* True when a and b share CRS and grid exactly. */
 bool rw_raster_same_grid(const rw_raster_info *a, const rw_raster_info *b);

@@ -40,6 +40,10 @@ typedef struct rw_label_stats {
 } rw_label_stats;
 
 /* A horizontal run of pixels of one label, global coordinates. */
+/* Adds s into d: counts summed, boxes joined, the earlier first pixel
+ * kept; an empty d (count 0) becomes a copy of s. */
+void rw_label_stats_add(rw_label_stats *d, const rw_label_stats *s);
+
 typedef struct rw_label_run {
     int32_t y;
     int32_t x0;

@@ -94,7 +94,7 @@ static void join_neighbours(merge_sets *m, const rw_tiling *tiling, int i)
                     &t[d - 1]->top[t[d - 1]->win.w - 1], 1);
 }
 
-static void add_stats(rw_label_stats *d, const rw_label_stats *s)
+void rw_label_stats_add(rw_label_stats *d, const rw_label_stats *s)
 {
     if (d->count == 0) {
         *d = *s;
@@ -231,7 +231,7 @@ rw_status rw_label_merge(const rw_tiling *tiling,
                err, RW_ERR_NOMEM, "label merge");
     for (int i = 0; i < ntiles; i++)
         for (size_t l = 0; tiles[i] != NULL && l < tiles[i]->count; l++)
-            add_stats(&sums[slot[base[i] + l]], &tiles[i]->stats[l]);
+            rw_label_stats_add(&sums[slot[base[i] + l]], &tiles[i]->stats[l]);
 
     for (size_t s = 0; s < p->count; s++)
         order[s] = (patch_order){sums[s].first_y, sums[s].first_x, s};

@@ -95,12 +95,16 @@ int scan_category_decide(const scan_category_in *in, int *dominant_class, const 
  * least a fifth of its pixels, or (without --rivers) on permanent water. */
 bool scan_river_context(const scan_job *job, const rw_label_stats *s);
 
-/* scan_group.c: group[i] receives the smallest index of the facility patch
- * i belongs to (itself when alone); group holds n entries. */
-rw_status scan_group_patches(const scan_job *job, const rw_label_patches *patches, size_t *group, rw_error *err);
-/* The statistics of the whole group of root (whose members have larger
- * indices): counts summed, boxes joined; first pixel is the root's. */
-void scan_group_stats(const rw_label_stats *s, const size_t *group, size_t root, size_t n, rw_label_stats *out);
+/* scan_group.c: group[i] receives the smallest index of the impoundment
+ * patch i belongs to (itself when alone) and next[i] the group's next
+ * member in index order (SCAN_GROUP_END after the last); both hold n
+ * entries. */
+#define SCAN_GROUP_END SIZE_MAX
+rw_status scan_group_patches(const scan_job *job, const rw_label_patches *patches, size_t *group, size_t *next,
+                             rw_error *err);
+/* The statistics of the whole group of root: counts summed, boxes joined,
+ * the root's first pixel. */
+void scan_group_stats(const rw_label_stats *s, const size_t *next, size_t root, rw_label_stats *out);
 
 /* scan_patch.c */
 rw_status scan_patches_build(const scan_job *job, const rw_label_patches *patches, rw_detection **out,

@@ -8,6 +8,7 @@
 #include "scan.h"
 #include "label_uf.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 
 /* A patch that is mostly new water inside the river context. */
@@ -23,13 +24,15 @@ static bool boxes_touch(const rw_label_stats *a, const rw_label_stats *b)
            b->min_y <= a->max_y + 1;
 }
 
-rw_status scan_group_patches(const scan_job *job, const rw_label_patches *patches, size_t *group, rw_error *err)
+rw_status scan_group_patches(const scan_job *job, const rw_label_patches *patches, size_t *group, size_t *next,
+                             rw_error *err)
 {
     rw_status st = RW_OK;
     const size_t n = rw_label_patches_count(patches);
     const rw_label_stats *s = rw_label_patches_stats(patches);
     size_t *cand = rw_malloc((n + 1) * sizeof(*cand), err);
-    RW_FAIL_IF(cand == NULL, err, RW_ERR_NOMEM, "out of memory grouping %zu patches", n);
+    size_t *tail = rw_malloc((n + 1) * sizeof(*tail), err);
+    RW_FAIL_IF(cand == NULL || tail == NULL, err, RW_ERR_NOMEM, "out of memory grouping %zu patches", n);
     size_t nc = 0;
     for (size_t i = 0; i < n; i++) {
         group[i] = i;
@@ -41,32 +44,24 @@ rw_status scan_group_patches(const scan_job *job, const rw_label_patches *patche
         for (size_t b = a + 1; b < nc; b++)
             if (s[cand[a]].key == s[cand[b]].key && boxes_touch(&s[cand[a]], &s[cand[b]]))
                 rw_uf_unite(group, cand[a], cand[b]);
-    for (size_t i = 0; i < n; i++)
+    /* roots are each group's smallest index; members are chained in
+     * index order from it, so a group is walked once, not searched for */
+    for (size_t i = 0; i < n; i++) {
         group[i] = rw_uf_find(group, i);
+        next[i] = SCAN_GROUP_END;
+        if (group[i] != i)
+            next[tail[group[i]]] = i;
+        tail[group[i]] = i;
+    }
 done:
     free(cand);
+    free(tail);
     return st;
 }
 
-void scan_group_stats(const rw_label_stats *s, const size_t *group, size_t root, size_t n, rw_label_stats *out)
+void scan_group_stats(const rw_label_stats *s, const size_t *next, size_t root, rw_label_stats *out)
 {
     *out = s[root];
-    for (size_t i = root + 1; i < n; i++) {
-        if (group[i] != root)
-            continue;
-        const rw_label_stats *t = &s[i];
-        out->count += t->count;
-        for (int k = 0; k < RW_LABEL_MAX_ZONE; k++)
-            out->zone_count[k] += t->zone_count[k];
-        for (int k = 0; k < RW_LABEL_MAX_CLASS; k++)
-            out->class_count[k] += t->class_count[k];
-        for (int k = 0; k < RW_LABEL_MAX_FLAG; k++)
-            out->flag_count[k] += t->flag_count[k];
-        out->score_fixed += t->score_fixed;
-        out->score_sum = (double)out->score_fixed / RW_LABEL_SCORE_ONE;
-        out->min_x = t->min_x < out->min_x ? t->min_x : out->min_x;
-        out->min_y = t->min_y < out->min_y ? t->min_y : out->min_y;
-        out->max_x = t->max_x > out->max_x ? t->max_x : out->max_x;
-        out->max_y = t->max_y > out->max_y ? t->max_y : out->max_y;
-    }
+    for (size_t i = next[root]; i != SCAN_GROUP_END; i = next[i])
+        rw_label_stats_add(out, &s[i]);
 }

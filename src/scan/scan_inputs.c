@@ -10,28 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Band roles of one scene, from --bands or the (detected) profile. */
-static rw_status scene_roles(const rw_scan_options *opt, scan_scene *s, rw_error *err)
-{
-    rw_status st = RW_OK;
-    const rw_raster_info *in = &s->info;
-    if (opt->bands != NULL) {
-        RW_CHECK(rw_profiles_parse_bands(opt->bands, in->bands, &s->match, err));
-        /* the user's roles; the mask decodes as the named profile's */
-        const rw_profile *p = opt->profile ? rw_profiles_find(opt->profile) : NULL;
-        if (p != NULL)
-            s->match.profile = p;
-    } else {
-        const char *desc[RW_RASTER_MAX_BANDS];
-        for (int b = 0; b < in->bands; b++)
-            desc[b] = in->description[b];
-        RW_CHECK(rw_profiles_detect(opt->profile ? opt->profile : "auto", in->bands, desc,
-                                    in->spacecraft[0] ? in->spacecraft : NULL, in->path, &s->match, err));
-    }
-done:
-    return st;
-}
-
 rw_status scan_scene_place(scan_job *job, scan_scene *s, int index, rw_error *err)
 {
     rw_status st = RW_OK;
@@ -236,12 +214,12 @@ rw_status scan_inputs_open(scan_job *job, rw_error *err)
     RW_FAIL_IF(opt->nbefore < 1 || opt->nbefore > SCAN_MAX_BEFORE, err, RW_ERR_USAGE,
                "give 1 to %d --before scenes", SCAN_MAX_BEFORE);
     RW_CHECK(rw_raster_probe(opt->after, &job->after.info, err));
-    RW_CHECK(scene_roles(opt, &job->after, err));
+    RW_CHECK(rw_raster_band_roles(&job->after.info, opt->profile, opt->bands, &job->after.match, err));
     job->band_mask = job->after.match.band_mask;
     job->nbefore = opt->nbefore;
     for (int k = 0; k < opt->nbefore; k++) {
         RW_CHECK(rw_raster_probe(opt->before[k], &job->before[k].info, err));
-        RW_CHECK(scene_roles(opt, &job->before[k], err));
+        RW_CHECK(rw_raster_band_roles(&job->before[k].info, opt->profile, opt->bands, &job->before[k].match, err));
         job->band_mask &= job->before[k].match.band_mask;
     }
     RW_CHECK(scan_scene_place(job, &job->after, 0, err));

@@ -95,24 +95,20 @@ static int compare_run(const void *a, const void *b)
 
 /* The runs of every patch of root's group into *runbuf, sorted by (y, x0)
  * as rw_patch_polygon wants them. */
-static rw_status gather_runs(const rw_label_patches *patches, const size_t *group, size_t root,
+static rw_status gather_runs(const rw_label_patches *patches, const size_t *next, size_t root,
                              rw_patch_run **runbuf, size_t *runcap, size_t *nout, rw_error *err)
 {
     rw_status st = RW_OK;
-    const size_t n = rw_label_patches_count(patches);
     size_t total = 0, nruns, m = 0;
-    for (size_t j = root; j < n; j++)
-        if (group[j] == root)
-            total += (rw_label_patches_runs(patches, j, &nruns), nruns);
+    for (size_t j = root; j != SCAN_GROUP_END; j = next[j])
+        total += (rw_label_patches_runs(patches, j, &nruns), nruns);
     if (total > *runcap) {
         free(*runbuf);
         *runcap = total * 2;
         *runbuf = rw_malloc(sizeof(**runbuf) * *runcap, err);
         RW_FAIL_IF(*runbuf == NULL, err, RW_ERR_NOMEM, "out of memory for patch runs");
     }
-    for (size_t j = root; j < n; j++) {
-        if (group[j] != root)
-            continue;
+    for (size_t j = root; j != SCAN_GROUP_END; j = next[j]) {
         const rw_label_run *runs = rw_label_patches_runs(patches, j, &nruns);
         for (size_t k = 0; k < nruns; k++)
             (*runbuf)[m++] = (rw_patch_run){runs[k].y, runs[k].x0, runs[k].len};
@@ -124,7 +120,7 @@ done:
 }
 
 static rw_status build_one(const scan_job *job, rw_patch_ctx *ctx, const rw_label_patches *patches,
-                           const size_t *group, size_t i, double pixel_m2, rw_patch_run **runbuf, size_t *runcap,
+                           const size_t *next, size_t i, double pixel_m2, rw_patch_run **runbuf, size_t *runcap,
                            slot *out, rw_error *err)
 {
     rw_status st = RW_OK;
@@ -132,7 +128,7 @@ static rw_status build_one(const scan_job *job, rw_patch_ctx *ctx, const rw_labe
     GEOSGeometry *poly = NULL;
     GEOSWKBWriter *wr = NULL;
     rw_label_stats merged;
-    scan_group_stats(rw_label_patches_stats(patches), group, i, rw_label_patches_count(patches), &merged);
+    scan_group_stats(rw_label_patches_stats(patches), next, i, &merged);
     const rw_label_stats *s = &merged;
     rw_detection *d = &out->d;
     out->keep = 0;
@@ -144,7 +140,7 @@ static rw_status build_one(const scan_job *job, rw_patch_ctx *ctx, const rw_labe
     if (s->count * pixel_m2 < 0.9 * min_mmu)
         goto done; /* cheap pre-filter; the geodesic area decides below */
     size_t nruns = 0;
-    RW_CHECK(gather_runs(patches, group, i, runbuf, runcap, &nruns, err));
+    RW_CHECK(gather_runs(patches, next, i, runbuf, runcap, &nruns, err));
     RW_CHECK(rw_patch_polygon(ctx, *runbuf, nruns, job->after.info.gt, &poly, err));
     RW_CHECK(rw_patch_geodesic_area(ctx, poly, &d->area_m2, err));
     const scan_category_in cin = {s, d->area_m2, scan_river_context(job, s)};
@@ -215,12 +211,14 @@ rw_status scan_patches_build(const scan_job *job, const rw_label_patches *patche
     const size_t n = rw_label_patches_count(patches);
     slot *slots = rw_calloc(n + 1, sizeof(*slots), err);
     size_t *group = rw_malloc((n + 1) * sizeof(*group), err);
+    size_t *next = rw_malloc((n + 1) * sizeof(*next), err);
     rw_patch_ctx *ctx0 = NULL;
     double pixel_m2 = 0.0;
     *out = NULL;
     *count = 0;
-    RW_FAIL_IF(slots == NULL || group == NULL, err, RW_ERR_NOMEM, "out of memory for %zu patches", n);
-    RW_CHECK(scan_group_patches(job, patches, group, err));
+    RW_FAIL_IF(slots == NULL || group == NULL || next == NULL, err, RW_ERR_NOMEM, "out of memory for %zu patches",
+               n);
+    RW_CHECK(scan_group_patches(job, patches, group, next, err));
     RW_CHECK(rw_patch_ctx_create(job->after.info.wkt, &ctx0, err));
     RW_CHECK(centre_pixel_area(job, ctx0, &pixel_m2, err));
     int failed = 0;
@@ -244,7 +242,7 @@ rw_status scan_patches_build(const scan_job *job, const rw_label_patches *patche
         for (size_t i = 0; i < n; i++) {
             if (ctx == NULL || failed || group[i] != i)
                 continue; /* a group is built once, by its first patch */
-            if (build_one(job, ctx, patches, group, i, pixel_m2, &runbuf, &runcap, &slots[i], &local) != RW_OK) {
+            if (build_one(job, ctx, patches, next, i, pixel_m2, &runbuf, &runcap, &slots[i], &local) != RW_OK) {
 #pragma omp critical(scan_patch_fail)
                 {
                     if (!failed)
@@ -293,6 +291,7 @@ done:
             free(slots[i].d.wkb);
     free(slots);
     free(group);
+    free(next);
     rw_patch_ctx_destroy(ctx0);
     return st;
 }
