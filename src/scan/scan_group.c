@@ -1,10 +1,11 @@
 /* Impoundments that a river splits. A reservoir widens a river on both
  * banks; the water that stays water between them is no change, so
- * labelling finds the banks (and any piece cut off by the weir) as
- * separate patches. Patches of one reserve that are mostly new water on a
- * river and whose bounding boxes touch or overlap are one impoundment and
- * become one detection. Only new water groups: a dredging reach or a
- * quarry beside a reservoir stays its own problem. */
+ * labelling finds the banks, the weir with the dewatered reach below it,
+ * and any piece cut off, as separate patches. Patches of one reserve on a
+ * river whose bounding boxes touch or overlap, mostly water gained or lost,
+ * at least one of each pair mostly new water, are one hydropower work and
+ * become one detection. A turbid dredging plume never groups, and sand
+ * bars group only with new water beside them. */
 #include "scan.h"
 #include "label_uf.h"
 
@@ -12,9 +13,16 @@
 #include <stdlib.h>
 
 /* A patch that is mostly new water inside the river context. */
+static bool bank_part(const rw_label_stats *s)
+{
+    return s->class_count[RW_CHANGE_LAND_TO_WATER] * 2 >= s->count;
+}
+
+/* A patch that is mostly water gained or lost (banks, weir, dry reach). */
 static bool water_part(const scan_job *job, const rw_label_stats *s)
 {
-    return s->class_count[RW_CHANGE_LAND_TO_WATER] * 2 >= s->count && scan_river_context(job, s);
+    return (s->class_count[RW_CHANGE_LAND_TO_WATER] + s->class_count[RW_CHANGE_WATER_TO_LAND]) * 2 >= s->count &&
+           scan_river_context(job, s);
 }
 
 /* Boxes that overlap or touch (8-connected) without a pixel between. */
@@ -42,7 +50,8 @@ rw_status scan_group_patches(const scan_job *job, const rw_label_patches *patche
     /* few patches qualify (water changes on rivers): pairs are cheap */
     for (size_t a = 0; a < nc; a++)
         for (size_t b = a + 1; b < nc; b++)
-            if (s[cand[a]].key == s[cand[b]].key && boxes_touch(&s[cand[a]], &s[cand[b]]))
+            if (s[cand[a]].key == s[cand[b]].key && (bank_part(&s[cand[a]]) || bank_part(&s[cand[b]])) &&
+                boxes_touch(&s[cand[a]], &s[cand[b]]))
                 rw_uf_unite(group, cand[a], cand[b]);
     /* roots are each group's smallest index; members are chained in
      * index order from it, so a group is walked once, not searched for */

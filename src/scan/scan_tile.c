@@ -19,15 +19,18 @@ typedef struct scene_handles {
 typedef struct worker {
     scene_handles after, before[SCAN_MAX_BEFORE];
     size_t cap;                                   /* pixels per buffer */
-    rw_rect bwin;                                 /* window of the earlier buffers */
-    uint8_t *shore;                               /* per bwin pixel: water on some, not all, earlier dates */
+    rw_rect bwin;                                 /* window read: the tile and its halo */
+    /* per bwin pixel */
     float *a[RW_BAND_COUNT];                      /* later reflectance */
     float *b[SCAN_MAX_BEFORE][RW_BAND_COUNT];     /* earlier reflectance */
     float *base[RW_BAND_COUNT];                   /* per-pixel baseline */
     uint8_t *aq, *bq[SCAN_MAX_BEFORE];            /* RW_QA_* flags */
+    uint8_t *facts;                               /* FACT_* */
+    uint8_t *wcls;                                /* change class */
+    float *wscore;
+    /* per tile pixel */
     uint16_t *u16, *reserve, *key;
     uint8_t *zone, *cls, *flag;
-    uint8_t *facts; /* per pixel: 1 baseline clear, 2 water on some earlier date, 4 on every one */
     float *score;
     rw_label_scratch *scratch;
     rw_error err;
@@ -80,7 +83,8 @@ static void worker_destroy(worker *w)
     free(w->cls);
     free(w->flag);
     free(w->facts);
-    free(w->shore);
+    free(w->wcls);
+    free(w->wscore);
     free(w->score);
     rw_label_scratch_destroy(w->scratch);
     free(w);
@@ -100,14 +104,15 @@ static worker *worker_create(const scan_job *job, rw_error *err)
     for (int b = 0; b < RW_BAND_COUNT; b++) {
         if (!(job->band_mask & RW_BAND_BIT(b)))
             continue;
-        ok = ok && (w->a[b] = malloc(n * sizeof(float))) && (w->base[b] = malloc(n * sizeof(float)));
+        ok = ok && (w->a[b] = malloc(nh * sizeof(float))) && (w->base[b] = malloc(nh * sizeof(float)));
         for (int k = 0; k < job->nbefore; k++)
             ok = ok && (w->b[k][b] = malloc(nh * sizeof(float)));
     }
     for (int k = 0; k < job->nbefore; k++)
         ok = ok && (w->bq[k] = malloc(nh));
-    ok = ok && (w->aq = malloc(n)) && (w->u16 = malloc(nh * 2)) && (w->shore = malloc(nh)) && (w->reserve = malloc(n * 2)) &&
-         (w->key = malloc(n * 2)) && (w->zone = malloc(n)) && (w->cls = malloc(n)) && (w->flag = malloc(n)) && (w->facts = malloc(n)) &&
+    ok = ok && (w->aq = malloc(nh)) && (w->u16 = malloc(nh * 2)) && (w->facts = malloc(nh)) &&
+         (w->wcls = malloc(nh)) && (w->wscore = malloc(nh * sizeof(float))) && (w->reserve = malloc(n * 2)) &&
+         (w->key = malloc(n * 2)) && (w->zone = malloc(n)) && (w->cls = malloc(n)) && (w->flag = malloc(n)) &&
          (w->score = malloc(n * sizeof(float)));
     if (!ok) {
         rw_error_set(err, RW_ERR_NOMEM, __FILE__, __LINE__, "out of memory for a worker's tile buffers");
@@ -172,49 +177,19 @@ done:
 
 static bool clear(uint8_t q) { return (q & (RW_QA_NODATA | RW_QA_CLOUD | RW_QA_SHADOW | RW_QA_SNOW)) == 0; }
 
-/* Reads tile r of the later scene and, into w->bwin, of the earlier ones:
- * r itself, or with halo r grown by one pixel within the grid (the shore
- * test looks at each pixel's neighbours, whatever the tiling). */
+/* Reads every scene over w->bwin: tile r itself, or with halo r grown by
+ * one pixel within the grid (the shore and bank tests look at each pixel's
+ * neighbours, whatever the tiling). */
 static rw_status read_all(const scan_job *job, worker *w, rw_rect r, bool halo, rw_error *err)
 {
     rw_status st = RW_OK;
     const rw_rect grid = {0, 0, job->after.info.width, job->after.info.height};
     w->bwin = halo ? rw_rect_intersect((rw_rect){r.x - 1, r.y - 1, r.w + 2, r.h + 2}, grid) : r;
-    RW_CHECK(read_scene(job, &job->after, &w->after, r, w->a, w->aq, w->u16, err));
+    RW_CHECK(read_scene(job, &job->after, &w->after, w->bwin, w->a, w->aq, w->u16, err));
     for (int k = 0; k < job->nbefore; k++)
         RW_CHECK(read_scene(job, &job->before[k], &w->before[k], w->bwin, w->b[k], w->bq[k], w->u16, err));
 done:
     return st;
-}
-
-/* Fluctuating water: clear on some earlier date as water and on another as
- * land (a seasonal lake margin, a bank shifted by misregistration). */
-static void mark_shore(const scan_job *job, worker *w)
-{
-    const size_t nb = (size_t)w->bwin.w * (size_t)w->bwin.h;
-    for (size_t j = 0; j < nb; j++) {
-        int nclear = 0, nwater = 0;
-        for (int k = 0; k < job->nbefore; k++)
-            if (clear(w->bq[k][j])) {
-                nclear++;
-                nwater += (w->bq[k][j] & RW_QA_WATER) != 0;
-            }
-        w->shore[j] = nwater > 0 && nwater < nclear;
-    }
-}
-
-/* Whether tile pixel (x, y) of r is on or next to fluctuating water. */
-static bool near_shore(const worker *w, rw_rect r, int x, int y)
-{
-    const rw_rect bw = w->bwin;
-    const int cx = r.x + x - bw.x, cy = r.y + y - bw.y;
-    for (int dy = -1; dy <= 1; dy++)
-        for (int dx = -1; dx <= 1; dx++) {
-            const int nx = cx + dx, ny = cy + dy;
-            if (nx >= 0 && ny >= 0 && nx < bw.w && ny < bw.h && w->shore[(size_t)ny * (size_t)bw.w + (size_t)nx])
-                return true;
-        }
-    return false;
 }
 
 /* Records the first failure across threads and stops the others. */
@@ -451,6 +426,158 @@ done:
     return st;
 }
 
+/* What the earlier dates say of a window pixel. A pixel that was water on
+ * some clear earlier dates and land on others (FACT_MIXED) is a seasonal
+ * margin or a bank that misregistration moved by up to a pixel. */
+enum {
+    FACT_CLEAR = 1,       /* clear on some earlier date */
+    FACT_MIXED = 2,       /* water on some, land on other clear earlier dates */
+    FACT_ALL_WATER = 4,   /* water on every clear earlier date */
+    FACT_NEW_WATER = 8,   /* land to water, land on every earlier date */
+    FACT_NEW_BED = 16,    /* water to land, water on every earlier date */
+    FACT_TURBID = 32,     /* turbid water, water on every earlier date */
+    FACT_SURE = FACT_NEW_WATER | FACT_NEW_BED
+};
+
+/* Baseline of window pixel j: per band median of its clear earlier dates,
+ * normalised; only the water dates (want 1) or land dates (want 0) when
+ * want >= 0. Returns the number of dates used. */
+static int baseline_at(const scan_job *job, const worker *w, size_t j, int want, float *out)
+{
+    float v[RW_BAND_COUNT][SCAN_MAX_BEFORE];
+    int n = 0;
+    for (int k = 0; k < job->nbefore; k++) {
+        if (!clear(w->bq[k][j]) || (want >= 0 && ((w->bq[k][j] & RW_QA_WATER) != 0) != want))
+            continue;
+        for (int b = 0; b < RW_BAND_COUNT; b++)
+            if (job->band_mask & RW_BAND_BIT(b))
+                v[b][n] = (float)(job->before[k].fit[b].gain * w->b[k][b][j] + job->before[k].fit[b].offset);
+        n++;
+    }
+    for (int b = 0; b < RW_BAND_COUNT; b++)
+        out[b] = (job->band_mask & RW_BAND_BIT(b)) && n > 0 ? rw_change_median(v[b], n) : NAN;
+    return n;
+}
+
+/* Classifies every pixel of the window (tile and halo) against its
+ * baseline and records the facts the neighbourhood rules need. Water now
+ * on a mixed pixel is compared with its water dates only: a median of
+ * water and land is neither, and would hide a turbid plume. */
+static void classify_window(const scan_job *job, worker *w)
+{
+    const size_t nb = (size_t)w->bwin.w * (size_t)w->bwin.h;
+    for (size_t j = 0; j < nb; j++) {
+        int nclear = 0, nwater = 0;
+        for (int k = 0; k < job->nbefore; k++)
+            if (clear(w->bq[k][j])) {
+                nclear++;
+                nwater += (w->bq[k][j] & RW_QA_WATER) != 0;
+            }
+        const bool mixed = nwater > 0 && nwater < nclear;
+        float px[RW_BAND_COUNT];
+        baseline_at(job, w, j, mixed && (w->aq[j] & RW_QA_WATER) ? 1 : -1, px);
+        for (int b = 0; b < RW_BAND_COUNT; b++)
+            if (job->band_mask & RW_BAND_BIT(b))
+                w->base[b][j] = px[b];
+        w->facts[j] = (uint8_t)((nclear > 0 ? FACT_CLEAR : 0) | (mixed ? FACT_MIXED : 0) |
+                                (nclear > 0 && nwater == nclear ? FACT_ALL_WATER : 0));
+    }
+    const float *base[RW_BAND_COUNT], *after[RW_BAND_COUNT];
+    for (int b = 0; b < RW_BAND_COUNT; b++) {
+        base[b] = w->base[b];
+        after[b] = w->a[b];
+    }
+    rw_change_classify_planar(job->rules, base, after, job->band_mask, nb, w->wcls, w->wscore, NULL);
+    for (size_t j = 0; j < nb; j++) {
+        const uint8_t f = w->facts[j];
+        const bool ok = (f & FACT_CLEAR) && clear(w->aq[j]);
+        /* water on any earlier date is not new water (seasonal lakes) */
+        if (w->wcls[j] == RW_CHANGE_LAND_TO_WATER && (f & (FACT_MIXED | FACT_ALL_WATER)))
+            w->wcls[j] = RW_CHANGE_NONE;
+        if (ok && w->wcls[j] == RW_CHANGE_LAND_TO_WATER)
+            w->facts[j] |= FACT_NEW_WATER;
+        if (ok && w->wcls[j] == RW_CHANGE_WATER_TO_LAND && (f & FACT_ALL_WATER))
+            w->facts[j] |= FACT_NEW_BED;
+        if (ok && w->wcls[j] == RW_CHANGE_TURBIDITY && (f & FACT_ALL_WATER))
+            w->facts[j] |= FACT_TURBID;
+    }
+}
+
+/* Whether window pixel (x, y) or one of its 8 neighbours has a fact. */
+static bool near(const worker *w, int x, int y, uint8_t fact)
+{
+    const rw_rect bw = w->bwin;
+    for (int dy = -1; dy <= 1; dy++)
+        for (int dx = -1; dx <= 1; dx++) {
+            const int nx = x + dx, ny = y + dy;
+            if (nx >= 0 && ny >= 0 && nx < bw.w && ny < bw.h && (w->facts[(size_t)ny * (size_t)bw.w + (size_t)nx] & fact))
+                return true;
+        }
+    return false;
+}
+
+/* A mixed pixel beside certain new water or a certain emerging bed is a
+ * bank that misregistration moved: a reservoir that rose over it, a reach
+ * that fell dry. Compared with the earlier dates of the state it left
+ * (land dates for new water, water dates for a bed), it takes that change
+ * when the rules agree; otherwise it keeps its own class. Only one pixel
+ * deep, as misregistration is at most about a pixel: a seasonal margin
+ * does not grow into a reservoir. */
+static uint8_t bank_class(const scan_job *job, const worker *w, int x, int y, float *score)
+{
+    const size_t j = (size_t)y * (size_t)w->bwin.w + (size_t)x;
+    const bool water_now = (w->aq[j] & RW_QA_WATER) != 0;
+    const uint8_t sure = water_now ? FACT_NEW_WATER : FACT_NEW_BED;
+    const rw_change_class want = water_now ? RW_CHANGE_LAND_TO_WATER : RW_CHANGE_WATER_TO_LAND;
+    uint8_t c = w->wcls[j];
+    if (c == RW_CHANGE_LAND_TO_WATER)
+        c = RW_CHANGE_NONE; /* water on an earlier date */
+    if (!near(w, x, y, sure))
+        return c;
+    float base[RW_BAND_COUNT], after[RW_BAND_COUNT];
+    if (baseline_at(job, w, j, water_now ? 0 : 1, base) == 0)
+        return c;
+    for (int b = 0; b < RW_BAND_COUNT; b++)
+        after[b] = (job->band_mask & RW_BAND_BIT(b)) ? w->a[b][j] : NAN;
+    float s = 0.0f;
+    if (rw_change_classify_pixel(job->rules, base, after, job->band_mask, &s, NULL) != want)
+        return c;
+    *score = s;
+    return (uint8_t)want;
+}
+
+/* Water now at the edge of a certain plume whose own baseline matched no
+ * rule: an earlier scene resampled onto the analysis grid blends the bank
+ * into the channel's edge pixels. Compared with the plume neighbour's
+ * baseline (the clear channel), it is turbid when the rules say so. One
+ * pixel deep; clean water next to a plume stays clean. */
+static uint8_t plume_edge_class(const scan_job *job, const worker *w, int x, int y, float *score)
+{
+    const rw_rect bw = w->bwin;
+    const size_t j = (size_t)y * (size_t)bw.w + (size_t)x;
+    float after[RW_BAND_COUNT], base[RW_BAND_COUNT];
+    for (int b = 0; b < RW_BAND_COUNT; b++)
+        after[b] = (job->band_mask & RW_BAND_BIT(b)) ? w->a[b][j] : NAN;
+    /* neighbours in a fixed order, so the result never depends on tiling */
+    for (int dy = -1; dy <= 1; dy++)
+        for (int dx = -1; dx <= 1; dx++) {
+            const int nx = x + dx, ny = y + dy;
+            if (nx < 0 || ny < 0 || nx >= bw.w || ny >= bw.h)
+                continue;
+            const size_t n = (size_t)ny * (size_t)bw.w + (size_t)nx;
+            if (!(w->facts[n] & FACT_TURBID))
+                continue;
+            for (int b = 0; b < RW_BAND_COUNT; b++)
+                base[b] = (job->band_mask & RW_BAND_BIT(b)) ? w->base[b][n] : NAN;
+            float s = 0.0f;
+            if (rw_change_classify_pixel(job->rules, base, after, job->band_mask, &s, NULL) == RW_CHANGE_TURBIDITY) {
+                *score = s;
+                return RW_CHANGE_TURBIDITY;
+            }
+        }
+    return RW_CHANGE_NONE;
+}
+
 static rw_status label_tile(const scan_job *job, worker *w, int t, rw_label_tile_result **out, rw_error *err)
 {
     rw_status st = RW_OK;
@@ -464,73 +591,34 @@ static rw_status label_tile(const scan_job *job, worker *w, int t, rw_label_tile
     if (inside == 0)
         goto done; /* the tile's box touches a reserve but no pixel centre does */
     RW_CHECK(read_all(job, w, r, true, err));
-    mark_shore(job, w);
     memset(w->flag, 0, npx);
     RW_CHECK(burn_rivers(job, r, w->flag, err));
-
-    /* baseline: per band median of the clear earlier dates, normalised.
-     * Water now on a pixel that was water on some earlier dates and land on
-     * others (a shifted bank, a seasonal margin) is compared with its water
-     * dates only: a median of water and land is neither, and would hide a
-     * turbid plume. */
+    classify_window(job, w);
     for (size_t i = 0; i < npx; i++) {
-        int nclear = 0, nwater = 0;
-        float v[RW_BAND_COUNT][SCAN_MAX_BEFORE];
-        bool was_water[SCAN_MAX_BEFORE];
         const int x = (int)(i % (size_t)r.w), y = (int)(i / (size_t)r.w);
         const size_t j = (size_t)(r.y + y - w->bwin.y) * (size_t)w->bwin.w + (size_t)(r.x + x - w->bwin.x);
-        for (int k = 0; k < job->nbefore; k++) {
-            if (!clear(w->bq[k][j]))
-                continue;
-            for (int b = 0; b < RW_BAND_COUNT; b++)
-                if (job->band_mask & RW_BAND_BIT(b))
-                    v[b][nclear] = (float)(job->before[k].fit[b].gain * w->b[k][b][j] + job->before[k].fit[b].offset);
-            was_water[nclear] = (w->bq[k][j] & RW_QA_WATER) != 0;
-            nwater += was_water[nclear];
-            nclear++;
-        }
-        if (nwater > 0 && nwater < nclear && (w->aq[i] & RW_QA_WATER)) {
-            int m = 0;
-            for (int c = 0; c < nclear; c++) {
-                if (!was_water[c])
-                    continue;
-                for (int b = 0; b < RW_BAND_COUNT; b++)
-                    v[b][m] = v[b][c];
-                m++;
-            }
-            nclear = nwater;
-        }
-        for (int b = 0; b < RW_BAND_COUNT; b++)
-            if (job->band_mask & RW_BAND_BIT(b))
-                w->base[b][i] = nclear > 0 ? rw_change_median(v[b], nclear) : NAN;
-        w->facts[i] = (uint8_t)((nclear > 0) | (nwater > 0) << 1 | (nclear > 0 && nwater == nclear) << 2);
-    }
-    const float *base[RW_BAND_COUNT], *after[RW_BAND_COUNT];
-    for (int b = 0; b < RW_BAND_COUNT; b++) {
-        base[b] = w->base[b];
-        after[b] = w->a[b];
-    }
-    rw_change_classify_planar(job->rules, base, after, job->band_mask, npx, w->cls, w->score, NULL);
-    for (size_t i = 0; i < npx; i++) {
-        const uint8_t f = w->facts[i];
-        uint8_t c = w->cls[i];
-        if (!(f & 1) || !clear(w->aq[i]) || w->reserve[i] == 0)
+        const uint8_t f = w->facts[j];
+        float score = w->wscore[j];
+        uint8_t c = w->wcls[j];
+        if (!(f & FACT_CLEAR) || !clear(w->aq[j]) || w->reserve[i] == 0)
             c = RW_CHANGE_NONE;
-        /* water on any earlier date is not new water (seasonal lakes) */
-        if (c == RW_CHANGE_LAND_TO_WATER && (f & 2))
-            c = RW_CHANGE_NONE;
+        else if ((f & FACT_MIXED) && !(f & FACT_SURE))
+            c = bank_class(job, w, x + r.x - w->bwin.x, y + r.y - w->bwin.y, &score);
+        if (c == RW_CHANGE_NONE && (f & FACT_CLEAR) && (w->aq[j] & RW_QA_WATER) && clear(w->aq[j]) && w->reserve[i] != 0)
+            c = plume_edge_class(job, w, x + r.x - w->bwin.x, y + r.y - w->bwin.y, &score);
         /* on or next to a shore that was water on some earlier dates and
          * land on others, lost vegetation is the lake's stage (or a bank
          * the dates disagree on), not a disturbance */
         if ((c == RW_CHANGE_VEG_TO_BARE || c == RW_CHANGE_VEG_TO_BUILT || c == RW_CHANGE_VEG_TO_SOIL) &&
-            near_shore(w, r, (int)(i % (size_t)r.w), (int)(i / (size_t)r.w)))
+            near(w, x + r.x - w->bwin.x, y + r.y - w->bwin.y, FACT_MIXED))
             c = RW_CHANGE_NONE;
         w->cls[i] = c;
+        w->score[i] = c != RW_CHANGE_NONE ? score : 0.0f;
         w->key[i] = c != RW_CHANGE_NONE ? w->reserve[i] : 0;
         uint8_t fl = w->flag[i];
-        if (f & 4)
+        if (f & FACT_ALL_WATER)
             fl |= SCAN_FLAG_WATER;
-        const float bb = w->a[RW_BAND_BLUE][i], rr = w->a[RW_BAND_RED][i];
+        const float bb = w->a[RW_BAND_BLUE][j], rr = w->a[RW_BAND_RED][j];
         if (c == RW_CHANGE_VEG_TO_BUILT && (bb - rr) > 0.08f * (bb + rr))
             fl |= SCAN_FLAG_BLUEROOF;
         w->flag[i] = fl;

@@ -163,6 +163,9 @@ OGRGeometryH synth_geom_rect(double cx, double cy, double w, double h,
 OGRGeometryH synth_geom_line(const double *xy, int n);
 /* Adds copies of the polygons in g (any geometry type) to multi. */
 void synth_geom_add_polygons(OGRGeometryH multi, OGRGeometryH g);
+/* The polygon of g nearest to (x, y); takes ownership of g. A straight
+ * reach cut from a meandering river can hold other stretches of it. */
+OGRGeometryH synth_geom_part_near(OGRGeometryH g, double x, double y);
 OGRGeometryH synth_geom_scaled(OGRGeometryH g, double cx, double cy, double s);
 
 /* synth_render.c */

@@ -244,12 +244,12 @@ static bool design_hydropower(synth_world *w, int r, const void *arg, design *d)
     const double impound = wid * synth_rnd_range(w, 1.8, 3.0);
     /* dewatered reach downstream: the bed emerges as gravel */
     OGRGeometryH down = river_reach(w, k, i, 1, synth_rnd_range(w, 300.0, 900.0));
-    parts_add(&d->pl, OGR_G_Intersection(down, w->river_water[k]), COVER_GRAVEL);
+    parts_add(&d->pl, synth_geom_part_near(OGR_G_Intersection(down, w->river_water[k]), x0, y0), COVER_GRAVEL);
     OGR_G_DestroyGeometry(down);
     /* impoundment upstream: the river widens into a reservoir */
     OGRGeometryH up = river_reach(w, k, i, -1, synth_rnd_range(w, 400.0, 1500.0));
     OGRGeometryH wide = OGR_G_Buffer(line, impound / 2.0, 8);
-    parts_add(&d->pl, OGR_G_Intersection(up, wide), COVER_WATER);
+    parts_add(&d->pl, synth_geom_part_near(OGR_G_Intersection(up, wide), x0, y0), COVER_WATER);
     OGR_G_DestroyGeometry(up);
     OGR_G_DestroyGeometry(wide);
     /* the weir across it */
@@ -275,7 +275,8 @@ static bool design_sand_dredging(synth_world *w, int r, const void *arg, design 
     OGRGeometryH line = OGR_G_GetGeometryRef(w->rivers, k);
     const double wid = w->river_width[k];
     OGRGeometryH reach = river_reach(w, k, i, 1, synth_rnd_range(w, 400.0, 1200.0));
-    parts_add(&d->pl, OGR_G_Intersection(reach, w->river_water[k]), COVER_TURBID);
+    parts_add(&d->pl, synth_geom_part_near(OGR_G_Intersection(reach, w->river_water[k]), OGR_G_GetX(line, i), OGR_G_GetY(line, i)),
+              COVER_TURBID);
     OGR_G_DestroyGeometry(reach);
     const int bars = 1 + (int)(synth_rnd(w) * 3);
     for (int b = 0; b < bars; b++) {

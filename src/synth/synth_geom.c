@@ -84,3 +84,38 @@ void synth_geom_add_polygons(OGRGeometryH multi, OGRGeometryH g)
         for (int i = 0; i < OGR_G_GetGeometryCount(g); i++)
             synth_geom_add_polygons(multi, OGR_G_GetGeometryRef(g, i));
 }
+
+/* Collects the polygons of g (any type) into parts[*n] (borrowed). */
+static void collect_polygons(OGRGeometryH g, OGRGeometryH *parts, int cap, int *n)
+{
+    const OGRwkbGeometryType t = wkbFlatten(OGR_G_GetGeometryType(g));
+    if (t == wkbPolygon && *n < cap)
+        parts[(*n)++] = g;
+    else if (t == wkbMultiPolygon || t == wkbGeometryCollection)
+        for (int i = 0; i < OGR_G_GetGeometryCount(g); i++)
+            collect_polygons(OGR_G_GetGeometryRef(g, i), parts, cap, n);
+}
+
+OGRGeometryH synth_geom_part_near(OGRGeometryH g, double x, double y)
+{
+    OGRGeometryH parts[256];
+    int n = 0;
+    if (g == NULL)
+        return NULL;
+    collect_polygons(g, parts, 256, &n);
+    if (n <= 1 && wkbFlatten(OGR_G_GetGeometryType(g)) == wkbPolygon)
+        return g;
+    OGRGeometryH pt = OGR_G_CreateGeometry(wkbPoint);
+    OGR_G_SetPoint_2D(pt, 0, x, y);
+    OGRGeometryH best = NULL;
+    double best_d = INFINITY;
+    for (int i = 0; i < n; i++) {
+        const double d = OGR_G_Distance(parts[i], pt);
+        if (d < best_d)
+            best_d = d, best = parts[i];
+    }
+    OGRGeometryH out = best != NULL ? OGR_G_Clone(best) : NULL;
+    OGR_G_DestroyGeometry(pt);
+    OGR_G_DestroyGeometry(g);
+    return out;
+}
