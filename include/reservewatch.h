@@ -99,8 +99,8 @@ typedef struct rw_scan_options {
     const char *data_dir;      /* rule tables; NULL: built-in default */
     int threads;               /* 0: OpenMP default */
     int tile;                  /* tile side in pixels; 0: 512 */
-    int coregister;            /* 1: measure each earlier scene's offset from the
-                                * later one and shift it back (see README) */
+    int coregister;            /* 1 (default): measure each earlier scene's offset
+                                * from the later one and shift it back (README) */
 } rw_scan_options;
 
 void rw_scan_options_init(rw_scan_options *opt);

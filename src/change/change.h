@@ -123,15 +123,18 @@ void rw_change_classify_planar(const rw_change_rules *rules,
 typedef struct rw_change_fit {
     double gain;
     double offset;
-    size_t used; /* samples left in the final fit (the others were outliers) */
+    size_t used; /* balanced samples left in the final fit (the others were outliers) */
 } rw_change_fit;
 
 /* Fits y ≈ gain·x + offset robustly from n paired samples of one band (x
  * earlier, y later); pairs with a NAN or infinite value are skipped.
+ * The samples are first balanced over the range of x (8 equal bins, at
+ * most 2000 samples each), so that one cover filling most of a scene
+ * does not fix the line alone and leave water at the dark end off it.
  * Changed pixels must not bias the fit: a Theil-Sen start on a fixed
  * subsample, then least squares refits that drop samples whose residual
  * exceeds 3 robust sigmas (1.4826·MAD), until the kept set is stable
- * (at most 10 refits).
+ * (at most 10 refits); used counts the balanced samples kept.
  * Deterministic for given inputs. Fails with RW_ERR_INPUT when fewer than
  * 100 valid samples remain or x is constant, RW_ERR_NOMEM; *fit is set
  * only on success. Scratch: 4 bytes per valid sample. */

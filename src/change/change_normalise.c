@@ -11,7 +11,11 @@ enum {
      * slopes (about 32 000) cost the same for any n. */
     START_SAMPLES = 256,
     /* Trimmed refits usually settle in 3-5; the cap bounds the worst case. */
-    MAX_REFITS = 10
+    MAX_REFITS = 10,
+    /* Balance: the x range is cut into this many equal bins, and no bin
+     * gives more than BIN_CAP samples to the fit. */
+    BINS = 8,
+    BIN_CAP = 2000
 };
 
 static const double CUT_SIGMAS = 3.0;
@@ -158,17 +162,76 @@ done:
     return st;
 }
 
-rw_status rw_change_normalise_fit(const float *x, const float *y, size_t n,
-                                  rw_change_fit *fit, rw_error *err)
+/* The bin of x in BINS equal bins over [lo, hi] (clamped). */
+static int bin_of(float x, float lo, float hi)
+{
+    const int b = (int)((x - lo) / (hi - lo) * BINS);
+    return b < 0 ? 0 : (b >= BINS ? BINS - 1 : b);
+}
+
+/* Copies into bx, by a sample of the valid pairs balanced over the range
+ * of x (0.1 to 99.9 percentile): each of BINS equal bins gives all its
+ * pairs up to BIN_CAP, evenly spaced in input order. One cover that fills
+ * most of a scene (forest) would otherwise fix the line by its own spread
+ * alone, and water at the dark end could end up far off it. */
+static rw_status balance(const float *x, const float *y, size_t n,
+                         size_t valid, float *bx, float *by, size_t *out,
+                         rw_error *err)
 {
     rw_status st = RW_OK;
-    float *scratch = NULL;
-    size_t valid = 0;
+    float *v = rw_malloc(valid * sizeof(*v), err);
+    RW_FAIL_IF(v == NULL, err, RW_ERR_NOMEM, "out of memory");
+    size_t m = 0;
     for (size_t i = 0; i < n; i++)
-        valid += valid_pair(x[i], y[i]);
+        if (valid_pair(x[i], y[i]))
+            v[m++] = x[i];
+    const float lo = select_kth(v, m, m / 1000);
+    const float hi = select_kth(v, m, m - 1 - m / 1000);
+    free(v);
+    size_t count[BINS] = {0}, seen[BINS] = {0}, taken[BINS] = {0};
+    if (!(hi > lo)) {
+        for (size_t i = 0; i < n; i++)
+            if (valid_pair(x[i], y[i]))
+                bx[*out] = x[i], by[(*out)++] = y[i];
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (valid_pair(x[i], y[i]))
+            count[bin_of(x[i], lo, hi)]++;
+    *out = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!valid_pair(x[i], y[i]))
+            continue;
+        const int b = bin_of(x[i], lo, hi);
+        const size_t want = count[b] < BIN_CAP ? count[b] : BIN_CAP;
+        if (taken[b] < want && seen[b] == taken[b] * count[b] / want) {
+            bx[*out] = x[i];
+            by[(*out)++] = y[i];
+            taken[b]++;
+        }
+        seen[b]++;
+    }
+done:
+    return st;
+}
+
+rw_status rw_change_normalise_fit(const float *x_in, const float *y_in,
+                                  size_t n_in, rw_change_fit *fit,
+                                  rw_error *err)
+{
+    rw_status st = RW_OK;
+    float *scratch = NULL, *x = NULL, *y = NULL;
+    size_t valid = 0, n = 0;
+    for (size_t i = 0; i < n_in; i++)
+        valid += valid_pair(x_in[i], y_in[i]);
     RW_FAIL_IF(valid < MIN_SAMPLES, err, RW_ERR_INPUT,
                "cannot normalise: only %zu valid sample pairs (need %d)",
                valid, MIN_SAMPLES);
+    x = rw_malloc(valid * sizeof(*x), err);
+    y = rw_malloc(valid * sizeof(*y), err);
+    RW_FAIL_IF(x == NULL || y == NULL, err, RW_ERR_NOMEM, "out of memory");
+    RW_CHECK(balance(x_in, y_in, n_in, valid, x, y, &n, err));
+    valid = n;
     const size_t slope_count = START_SAMPLES * (START_SAMPLES - 1) / 2;
     scratch = rw_malloc((valid > slope_count ? valid : slope_count) *
                             sizeof(*scratch),
@@ -208,6 +271,8 @@ rw_status rw_change_normalise_fit(const float *x, const float *y, size_t n,
     fit->used = used;
 done:
     free(scratch);
+    free(x);
+    free(y);
     return st;
 }
 

@@ -13,14 +13,15 @@ static const char scan_usage[] =
     "                         [--bands blue=1,green=2,red=3,nir=4,swir1=5,swir2=6[,mask=7]]\n"
     "                         [--reserve-id-field F] [--name-field F] [--zone-field F]\n"
     "                         [--rivers F] [--permits F] [--known F] [--mmu CATEGORY=M2,...]\n"
-    "                         [--coregister] [--threads N] [--tile PIXELS] [--data DIR] [-q]\n\n"
+    "                         [--no-coregister] [--threads N] [--tile PIXELS] [--data DIR] [-q]\n\n"
     "Finds new human disturbances inside the reserves between the earlier scenes\n"
     "(their clear-observation median is the baseline) and the later scene, whose\n"
     "grid is the analysis grid. Writes DIR/detections.gpkg (layers patches and\n"
     "points), DIR/points.csv and DIR/manifest.json (last).\n"
-    "--coregister measures each earlier scene's offset from the later one (NIR\n"
-    "cross-correlation, sub-pixel) and shifts it back to the nearest pixel before\n"
-    "comparing; the offsets are recorded in the manifest.\n";
+    "Each earlier scene's offset from the later one is measured (NIR\n"
+    "cross-correlation, sub-pixel) and shifted back to the nearest pixel before\n"
+    "comparing; the offsets are recorded in the manifest. --no-coregister takes\n"
+    "the scenes as registered.\n";
 
 static void print_warning(const char *message, void *user)
 {
@@ -70,6 +71,7 @@ int cli_scan(int argc, char **argv)
         {"mmu", required_argument, NULL, 'm'},         {"threads", required_argument, NULL, 't'},
         {"tile", required_argument, NULL, 'T'},        {"data", required_argument, NULL, 'D'},
         {"coregister", no_argument, NULL, 'G'},
+        {"no-coregister", no_argument, NULL, 'g'},
         {"quiet", no_argument, NULL, 'q'},             {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     optind = 1;
@@ -103,6 +105,7 @@ int cli_scan(int argc, char **argv)
         case 'm': opt.mmu = optarg; break;
         case 'D': opt.data_dir = optarg; break;
         case 'G': opt.coregister = 1; break;
+        case 'g': opt.coregister = 0; break;
         case 't':
             if (cli_parse_threads("scan", optarg, &opt.threads) != CLI_EXIT_OK)
                 return CLI_EXIT_USAGE;

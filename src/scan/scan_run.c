@@ -27,6 +27,7 @@ void rw_scan_options_init(rw_scan_options *opt)
     opt->profile = "auto";
     opt->data_dir = RW_DATA_DIR;
     opt->tile = 512;
+    opt->coregister = 1;
 }
 
 size_t rw_scan_result_reserves(const rw_scan_result *r) { return r->nreserves; }
