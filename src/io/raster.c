@@ -185,6 +185,15 @@ done:
     return st;
 }
 
+void rw_raster_to_reflectance(const float *in, size_t n, double scale, double offset,
+                              int has_nodata, double nodata, float *out)
+{
+    const float nd = (float)nodata;
+    const float s = (float)scale, o = (float)offset;
+    for (size_t k = 0; k < n; k++)
+        out[k] = (has_nodata && in[k] == nd) ? NAN : in[k] * s + o;
+}
+
 rw_status rw_raster_read_reflectance(GDALDatasetH ds, const char *what, rw_rect r,
                                      const int *bands, int n, const double *scale,
                                      const double *offset, const int *has_nodata,
@@ -198,14 +207,21 @@ rw_status rw_raster_read_reflectance(GDALDatasetH ds, const char *what, rw_rect 
         RW_FAIL_IF(b == NULL || GDALRasterIO(b, GF_Read, r.x, r.y, r.w, r.h, out[i], r.w, r.h,
                                              GDT_Float32, 0, 0) != CE_None,
                    err, RW_ERR_IO, "%s: read failed at pixel %d,%d: %s", what, r.x, r.y, CPLGetLastErrorMsg());
-        const float nd = (float)nodata[i];
-        const float s = (float)scale[i], o = (float)offset[i];
-        float *v = out[i];
-        for (size_t k = 0; k < npx; k++)
-            v[k] = (has_nodata[i] && v[k] == nd) ? NAN : v[k] * s + o;
+        rw_raster_to_reflectance(out[i], npx, scale[i], offset[i], has_nodata[i], nodata[i], out[i]);
     }
 done:
     return st;
+}
+
+rw_status rw_raster_read_planes(GDALDatasetH ds, const char *what, rw_rect r,
+                                const int *bands, int n, float *planes,
+                                rw_error *err)
+{
+    if (GDALDatasetRasterIO(ds, GF_Read, r.x, r.y, r.w, r.h, planes, r.w, r.h, GDT_Float32, n, (int *)bands, 0,
+                            0, 0) != CE_None)
+        return rw_error_set(err, RW_ERR_IO, __FILE__, __LINE__, "%s: read failed at pixel %d,%d: %s", what, r.x,
+                            r.y, CPLGetLastErrorMsg());
+    return RW_OK;
 }
 
 rw_status rw_raster_read_u16(GDALDatasetH ds, const char *what, rw_rect r, int band,

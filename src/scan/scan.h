@@ -39,6 +39,28 @@ typedef struct scan_scene {
     double shift_m[2];   /* the same applied to the source georeferencing, map units */
 } scan_scene;
 
+/* scan_halo.c: the outer ring of each planned tile, saved by the sampling
+ * pass, is the halo of its neighbours in the detection pass. */
+typedef struct scan_halo scan_halo;
+/* One scene's planes over a window: reflectance per role (NULL for roles
+ * not read) and RW_QA_* flags. */
+typedef struct scan_window {
+    float *band[RW_BAND_COUNT];
+    uint8_t *qa;
+} scan_window;
+rw_status scan_halo_create(const rw_tiling *tiling, unsigned band_mask, int nscenes, scan_halo **out,
+                           rw_error *err);
+void scan_halo_destroy(scan_halo *h);
+/* Saves the outer ring of tile t from scenes[0 .. nscenes), laid out as
+ * the tile (rw_tiling_rect) itself. */
+rw_status scan_halo_save(scan_halo *h, int t, const scan_window *scenes, rw_error *err);
+/* Fills the halo of tile t into scenes laid out over bwin (the tile grown
+ * by one pixel within the grid) from the rings of its planned neighbours.
+ * A neighbour that was not planned borders no reserve pixel (plan_tiles
+ * keeps a pixel of margin): its halo pixels are set to no data. */
+rw_status scan_halo_load(const scan_halo *h, int t, const uint8_t *planned, rw_rect bwin,
+                         const scan_window *scenes, rw_error *err);
+
 /* Everything the tile and patch stages share; written by the main thread
  * before the parallel regions, read-only inside them. */
 typedef struct scan_job {
@@ -56,6 +78,7 @@ typedef struct scan_job {
     int mmu_pixels;
     rw_tiling tiling;
     uint8_t *planned; /* per tile: 1 when it touches a reserve */
+    scan_halo *halo;  /* tile rings, written by pass 1, read by pass 2 */
     int threads;
     rw_warning_fn warn; void *warn_user;
 } scan_job;

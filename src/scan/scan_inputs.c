@@ -15,7 +15,7 @@ rw_status scan_scene_place(scan_job *job, scan_scene *s, int index, rw_error *er
     rw_status st = RW_OK;
     const bool shifted = s->shift_m[0] != 0.0 || s->shift_m[1] != 0.0;
     const bool same = s == &job->after || (!shifted && rw_raster_same_grid(&s->info, &job->after.info));
-    int bands[RW_BAND_COUNT], n = 0;
+    int bands[RW_BAND_COUNT + 1], n = 0;
     for (int b = 0; b < RW_BAND_COUNT; b++) {
         s->refl_band[b] = 0;
         if (!(job->band_mask & RW_BAND_BIT(b)))
@@ -39,12 +39,20 @@ rw_status scan_scene_place(scan_job *job, scan_scene *s, int index, rw_error *er
     /* a pure shift on the same grid is applied to the nearest pixel:
      * interpolation would blur narrow rivers and roads into mixed pixels
      * that look like change; reprojection interpolates */
-    const char *resampling = shifted && rw_raster_same_grid(&s->info, &job->after.info) ? "near" : "bilinear";
-    RW_CHECK(rw_raster_warp_vrt(&s->info, &job->after.info, bands, n, resampling, shifted ? s->shift_m : NULL,
-                                tag, s->refl_path, sizeof(s->refl_path), err));
+    const bool nearest = shifted && rw_raster_same_grid(&s->info, &job->after.info);
+    /* nearest for all: the mask band rides in the same VRT, so one handle
+     * decodes each block once for reflectance and mask alike */
+    const bool with_mask = nearest && s->mask_band > 0;
+    if (with_mask)
+        bands[n] = s->mask_band;
+    RW_CHECK(rw_raster_warp_vrt(&s->info, &job->after.info, bands, n + with_mask, nearest ? "near" : "bilinear",
+                                shifted ? s->shift_m : NULL, tag, s->refl_path, sizeof(s->refl_path), err));
     for (int b = 0; b < RW_BAND_COUNT; b++)
         s->has_nodata[b] = 1, s->nodata[b] = 0.0; /* the warp's -dstnodata */
-    if (s->mask_band > 0) {
+    if (with_mask) {
+        snprintf(s->mask_path, sizeof(s->mask_path), "%s", s->refl_path);
+        s->mask_band = n + 1;
+    } else if (s->mask_band > 0) {
         snprintf(tag, sizeof(tag), "before%d_mask", index);
         RW_CHECK(rw_raster_warp_vrt(&s->info, &job->after.info, &s->mask_band, 1, "near",
                                     shifted ? s->shift_m : NULL, tag, s->mask_path, sizeof(s->mask_path), err));
@@ -182,7 +190,10 @@ static void zones_warning(const char *message, void *user)
         job->warn(message, job->warn_user);
 }
 
-/* Marks tiles whose box touches a reserve: only they are read. */
+/* Marks tiles whose box, grown by one pixel, touches a reserve: only they
+ * are read. The pixel of margin makes every neighbour of a reserve pixel
+ * lie in a planned tile, so the detection pass finds any halo it needs in
+ * the rings the sampling pass saved (scan_halo.c). */
 static rw_status plan_tiles(scan_job *job, rw_error *err)
 {
     const int n = rw_tiling_count(&job->tiling);
@@ -193,8 +204,8 @@ static rw_status plan_tiles(scan_job *job, rw_error *err)
     int any = 0;
     for (int t = 0; t < n; t++) {
         const rw_rect r = rw_tiling_rect(&job->tiling, t);
-        const double x0 = gt[0] + r.x * gt[1], x1 = gt[0] + (r.x + r.w) * gt[1];
-        const double y0 = gt[3] + r.y * gt[5], y1 = gt[3] + (r.y + r.h) * gt[5];
+        const double x0 = gt[0] + (r.x - 1) * gt[1], x1 = gt[0] + (r.x + r.w + 1) * gt[1];
+        const double y0 = gt[3] + (r.y - 1) * gt[5], y1 = gt[3] + (r.y + r.h + 1) * gt[5];
         const double env[4] = {fmin(x0, x1), fmin(y0, y1), fmax(x0, x1), fmax(y0, y1)};
         job->planned[t] = rw_zones_touches(job->zones, env);
         any |= job->planned[t];

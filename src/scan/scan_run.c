@@ -120,6 +120,7 @@ rw_status rw_scan_run(const rw_scan_options *opt, rw_progress_fn progress, void 
     RW_CHECK(scan_inputs_open(&job, err));
     if (opt->coregister)
         RW_CHECK(scan_coregister(&job, err));
+    RW_CHECK(scan_halo_create(&job.tiling, job.band_mask, 1 + job.nbefore, &job.halo, err));
     RW_CHECK(scan_tiles_sample(&job, sample_stride(&job), progress, progress_user, err));
     const int ntiles = rw_tiling_count(&job.tiling);
     tiles = rw_calloc((size_t)ntiles, sizeof(*tiles), err);
@@ -144,6 +145,7 @@ done:
     free(tiles);
     rw_label_patches_destroy(patches);
     scan_detections_free(det, ndet);
+    scan_halo_destroy(job.halo);
     scan_inputs_close(&job);
     return st;
 }

@@ -24,6 +24,7 @@ typedef struct worker {
     float *a[RW_BAND_COUNT];                      /* later reflectance */
     float *b[SCAN_MAX_BEFORE][RW_BAND_COUNT];     /* earlier reflectance */
     float *base[RW_BAND_COUNT];                   /* per-pixel baseline */
+    float *planes;                                /* a scene's bands as read */
     uint8_t *aq, *bq[SCAN_MAX_BEFORE];            /* RW_QA_* flags */
     uint8_t *facts;                               /* FACT_* */
     uint8_t *wcls;                                /* change class */
@@ -38,10 +39,10 @@ typedef struct worker {
 
 static void handles_close(scene_handles *h)
 {
+    if (h->mask != NULL && h->mask != h->refl)
+        GDALClose(h->mask);
     if (h->refl != NULL)
         GDALClose(h->refl);
-    if (h->mask != NULL)
-        GDALClose(h->mask);
     h->refl = h->mask = NULL;
 }
 
@@ -51,7 +52,11 @@ static rw_status handles_open(const scan_scene *s, scene_handles *h, rw_error *e
     if (h->refl == NULL)
         return rw_error_set(err, RW_ERR_IO, __FILE__, __LINE__, "%s: cannot open: %s", s->info.path,
                             CPLGetLastErrorMsg());
-    if (s->mask_band > 0) {
+    /* A mask band in the reflectance file shares its handle: a second
+     * handle on a pixel-interleaved file decodes every block again. */
+    if (s->mask_band > 0 && strcmp(s->mask_path, s->refl_path) == 0)
+        h->mask = h->refl;
+    else if (s->mask_band > 0) {
         h->mask = GDALOpenEx(s->mask_path, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
         if (h->mask == NULL)
             return rw_error_set(err, RW_ERR_IO, __FILE__, __LINE__, "%s: cannot open its mask: %s",
@@ -76,6 +81,7 @@ static void worker_destroy(worker *w)
         free(w->base[b]);
     }
     free(w->aq);
+    free(w->planes);
     free(w->u16);
     free(w->reserve);
     free(w->key);
@@ -110,7 +116,7 @@ static worker *worker_create(const scan_job *job, rw_error *err)
     }
     for (int k = 0; k < job->nbefore; k++)
         ok = ok && (w->bq[k] = malloc(nh));
-    ok = ok && (w->aq = malloc(nh)) && (w->u16 = malloc(nh * 2)) && (w->facts = malloc(nh)) &&
+    ok = ok && (w->planes = malloc((RW_BAND_COUNT + 1) * nh * sizeof(float))) && (w->aq = malloc(nh)) && (w->u16 = malloc(nh * 2)) && (w->facts = malloc(nh)) &&
          (w->wcls = malloc(nh)) && (w->wscore = malloc(nh * sizeof(float))) && (w->reserve = malloc(n * 2)) &&
          (w->key = malloc(n * 2)) && (w->zone = malloc(n)) && (w->cls = malloc(n)) && (w->flag = malloc(n)) &&
          (w->score = malloc(n * sizeof(float)));
@@ -136,26 +142,39 @@ static worker *worker_create(const scan_job *job, rw_error *err)
     return w;
 }
 
-/* Reads one scene's window: reflectance per role and quality flags. */
+/* Reads one scene's window: reflectance per role and quality flags. The
+ * bands, and the mask band when it is in the same file, come in one
+ * dataset read into planes ((RW_BAND_COUNT + 1) planes of the window). */
 static rw_status read_scene(const scan_job *job, const scan_scene *s, const scene_handles *h, rw_rect r,
-                            float *const *out, uint8_t *q, uint16_t *u16, rw_error *err)
+                            float *const *out, uint8_t *q, uint16_t *u16, float *planes, rw_error *err)
 {
     rw_status st = RW_OK;
-    int bands[RW_BAND_COUNT], n = 0;
+    int bands[RW_BAND_COUNT + 1], n = 0;
     float *dst[RW_BAND_COUNT];
-    double sc[RW_BAND_COUNT], of[RW_BAND_COUNT], nd[RW_BAND_COUNT];
-    int hn[RW_BAND_COUNT];
+    const size_t npx = (size_t)r.w * (size_t)r.h;
     for (int b = 0; b < RW_BAND_COUNT; b++) {
         if (!(job->band_mask & RW_BAND_BIT(b)))
             continue;
         bands[n] = s->refl_band[b];
-        dst[n] = out[b];
-        sc[n] = s->scale[b], of[n] = s->offset[b], nd[n] = s->nodata[b], hn[n] = s->has_nodata[b];
-        n++;
+        dst[n++] = out[b];
     }
-    RW_CHECK(rw_raster_read_reflectance(h->refl, s->info.path, r, bands, n, sc, of, hn, nd, dst, err));
-    const size_t npx = (size_t)r.w * (size_t)r.h;
-    if (s->mask_band > 0 && s->match.profile->mask != RW_MASK_NONE) {
+    const bool masked = s->mask_band > 0 && s->match.profile->mask != RW_MASK_NONE;
+    const bool mask_here = masked && h->mask == h->refl;
+    if (mask_here)
+        bands[n] = s->mask_band;
+    RW_CHECK(rw_raster_read_planes(h->refl, s->info.path, r, bands, n + mask_here, planes, err));
+    for (int k = 0, b = 0; b < RW_BAND_COUNT; b++)
+        if (job->band_mask & RW_BAND_BIT(b)) {
+            rw_raster_to_reflectance(planes + (size_t)k * npx, npx, s->scale[b], s->offset[b], s->has_nodata[b],
+                                     s->nodata[b], out[b]);
+            k++;
+        }
+    if (mask_here) {
+        const float *m = planes + (size_t)n * npx;
+        for (size_t i = 0; i < npx; i++)
+            u16[i] = (uint16_t)m[i];
+        rw_profiles_decode_mask_array(s->match.profile, u16, npx, q);
+    } else if (masked) {
         RW_CHECK(rw_raster_read_u16(h->mask, s->info.path, r, s->mask_band, u16, err));
         rw_profiles_decode_mask_array(s->match.profile, u16, npx, q);
     } else {
@@ -177,17 +196,60 @@ done:
 
 static bool clear(uint8_t q) { return (q & (RW_QA_NODATA | RW_QA_CLOUD | RW_QA_SHADOW | RW_QA_SNOW)) == 0; }
 
-/* Reads every scene over w->bwin: tile r itself, or with halo r grown by
- * one pixel within the grid (the shore and bank tests look at each pixel's
- * neighbours, whatever the tiling). */
-static rw_status read_all(const scan_job *job, worker *w, rw_rect r, bool halo, rw_error *err)
+/* The worker's buffers of scene k (0 the later, 1.. the earlier ones). */
+static void worker_windows(const scan_job *job, const worker *w, scan_window *out)
+{
+    for (int k = 0; k <= job->nbefore; k++) {
+        for (int b = 0; b < RW_BAND_COUNT; b++)
+            out[k].band[b] = k == 0 ? w->a[b] : w->b[k - 1][b];
+        out[k].qa = k == 0 ? w->aq : w->bq[k - 1];
+    }
+}
+
+static rw_status read_scene_k(const scan_job *job, worker *w, int k, rw_rect r, const scan_window *dst,
+                              rw_error *err)
+{
+    const scan_scene *s = k == 0 ? &job->after : &job->before[k - 1];
+    const scene_handles *h = k == 0 ? &w->after : &w->before[k - 1];
+    return read_scene(job, s, h, r, dst->band, dst->qa, w->u16, w->planes, err);
+}
+
+/* Moves planes read as window r (r.w wide) to their place in w->bwin. */
+static void expand_to_halo(const scan_job *job, const worker *w, rw_rect r, const scan_window *win)
+{
+    const rw_rect bw = w->bwin;
+    const size_t ox = (size_t)(r.x - bw.x), oy = (size_t)(r.y - bw.y);
+    for (int k = 0; k <= job->nbefore; k++)
+        for (int y = r.h - 1; y >= 0; y--) { /* last row first: rows only move forward */
+            const size_t from = (size_t)y * (size_t)r.w, to = ((size_t)y + oy) * (size_t)bw.w + ox;
+            for (int b = 0; b < RW_BAND_COUNT; b++)
+                if (win[k].band[b] != NULL && (job->band_mask & RW_BAND_BIT(b)))
+                    memmove(win[k].band[b] + to, win[k].band[b] + from, (size_t)r.w * sizeof(float));
+            memmove(win[k].qa + to, win[k].qa + from, (size_t)r.w);
+        }
+}
+
+/* Reads every scene over tile t into the worker's buffers, laid out over
+ * w->bwin: the tile itself, or with halo the tile grown by one pixel
+ * within the grid (the shore and bank tests look at each pixel's
+ * neighbours, whatever the tiling). The sampling pass saves each tile's
+ * ring; the halo comes from the neighbours' rings. */
+static rw_status read_all(const scan_job *job, worker *w, int t, bool halo, rw_error *err)
 {
     rw_status st = RW_OK;
+    const rw_rect r = rw_tiling_rect(&job->tiling, t);
     const rw_rect grid = {0, 0, job->after.info.width, job->after.info.height};
+    scan_window win[SCAN_MAX_BEFORE + 1];
+    worker_windows(job, w, win);
     w->bwin = halo ? rw_rect_intersect((rw_rect){r.x - 1, r.y - 1, r.w + 2, r.h + 2}, grid) : r;
-    RW_CHECK(read_scene(job, &job->after, &w->after, w->bwin, w->a, w->aq, w->u16, err));
-    for (int k = 0; k < job->nbefore; k++)
-        RW_CHECK(read_scene(job, &job->before[k], &w->before[k], w->bwin, w->b[k], w->bq[k], w->u16, err));
+    for (int k = 0; k <= job->nbefore; k++)
+        RW_CHECK(read_scene_k(job, w, k, r, &win[k], err));
+    if (!halo) {
+        RW_CHECK(scan_halo_save(job->halo, t, win, err));
+        goto done;
+    }
+    expand_to_halo(job, w, r, win);
+    RW_CHECK(scan_halo_load(job->halo, t, job->planned, w->bwin, win, err));
 done:
     return st;
 }
@@ -246,12 +308,13 @@ typedef struct tile_samples {
     float *v[SCAN_MAX_BEFORE]; /* n * 2 * RW_BAND_COUNT: earlier then later */
 } tile_samples;
 
-static rw_status sample_tile(const scan_job *job, worker *w, rw_rect r, int stride, tile_samples *ts, rw_error *err)
+static rw_status sample_tile(const scan_job *job, worker *w, int t, int stride, tile_samples *ts, rw_error *err)
 {
     rw_status st = RW_OK;
+    const rw_rect r = rw_tiling_rect(&job->tiling, t);
     /* only pixels inside reserves: the same set for any tiling */
     RW_CHECK(rw_zones_burn(job->zones, job->after.info.gt, r, w->reserve, w->zone, err));
-    RW_CHECK(read_all(job, w, r, false, err));
+    RW_CHECK(read_all(job, w, t, false, err));
     for (int k = 0; k < job->nbefore; k++) {
         size_t cnt = 0;
         /* the lattice is global (x % stride, y % stride), not per tile */
@@ -374,7 +437,7 @@ typedef struct sample_ctx {
 static rw_status sample_work(const scan_job *job, worker *w, int t, void *ctx, rw_error *err)
 {
     sample_ctx *c = ctx;
-    return sample_tile(job, w, rw_tiling_rect(&job->tiling, t), c->stride, &c->ts[t], err);
+    return sample_tile(job, w, t, c->stride, &c->ts[t], err);
 }
 
 rw_status scan_tiles_sample(scan_job *job, int stride, rw_progress_fn progress, void *user, rw_error *err)
@@ -590,7 +653,7 @@ static rw_status label_tile(const scan_job *job, worker *w, int t, rw_label_tile
         inside += w->reserve[i] != 0;
     if (inside == 0)
         goto done; /* the tile's box touches a reserve but no pixel centre does */
-    RW_CHECK(read_all(job, w, r, true, err));
+    RW_CHECK(read_all(job, w, t, true, err));
     memset(w->flag, 0, npx);
     RW_CHECK(burn_rivers(job, r, w->flag, err));
     classify_window(job, w);
