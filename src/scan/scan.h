@@ -37,6 +37,8 @@ typedef struct scan_scene {
     rw_change_fit fit[RW_BAND_COUNT]; /* earlier dates: normalisation to the later */
     double shift_px[2];  /* earlier dates: co-registration found, analysis pixels */
     double shift_m[2];   /* the same applied to the source georeferencing, map units */
+    int offset_px[2];    /* on the analysis grid already: window (x, y) is read at
+                          * (x + dx, y + dy) of the file, the shift to the nearest pixel */
 } scan_scene;
 
 /* scan_halo.c: the outer ring of each planned tile, saved by the sampling

@@ -6,9 +6,11 @@
  * contrast most: normalised cross-correlation for whole-pixel offsets up
  * to COREG_RADIUS over fixed windows inside the reserves, then a parabola
  * through the peak and its neighbours for the fraction. A scene off by at
- * least COREG_MIN_PX is put back on the grid through a warp of its
- * shifted georeferencing (GDAL; nearest pixel on the same grid, see
- * scan_scene_place), before anything is sampled.
+ * least COREG_MIN_PX is put back on the grid before anything is sampled:
+ * on the analysis grid already, it is read at the offset rounded to whole
+ * pixels (interpolation would blur narrow rivers and roads into mixed
+ * pixels that look like change, and a warp costs more than the decoding);
+ * on another grid, its shifted georeferencing goes into the warp.
  *
  * On by default (--no-coregister turns it off): on the synthetic scenes it
  * measures the planted offsets to within 0.1 pixel, and river areas come
@@ -16,6 +18,7 @@
  * off. */
 #include "scan.h"
 
+#include <cpl_error.h>
 #include <gdal.h>
 #include <math.h>
 #include <stdlib.h>
@@ -86,6 +89,78 @@ static double vertex(double l, double c, double r)
     return v < -0.5 ? -0.5 : v > 0.5 ? 0.5 : v;
 }
 
+/* The windows: centres on a fixed lattice of the reserves' extent, so the
+ * same for any tile size or thread count. Returns the number of windows. */
+static int coreg_windows(const scan_job *job, rw_rect ext, rw_rect out[COREG_LATTICE * COREG_LATTICE])
+{
+    const rw_rect grid = {0, 0, job->after.info.width, job->after.info.height};
+    int n = 0;
+    for (int j = 0; j < COREG_LATTICE; j++)
+        for (int i = 0; i < COREG_LATTICE; i++) {
+            const int cx = ext.x + (int)((i + 0.5) * ext.w / COREG_LATTICE);
+            const int cy = ext.y + (int)((j + 0.5) * ext.h / COREG_LATTICE);
+            const rw_rect w = rw_rect_intersect(
+                (rw_rect){cx - COREG_SIDE / 2, cy - COREG_SIDE / 2, COREG_SIDE, COREG_SIDE}, grid);
+            if (!rw_rect_is_empty(w))
+                out[n++] = w;
+        }
+    return n;
+}
+
+/* Sums every window's correlations into per[k], windows in parallel, each
+ * thread with its own handles. */
+static rw_status accumulate_windows(const scan_job *job, const scan_scene *before, const rw_rect *win, int n,
+                                    ncc_sums (*per)[COREG_SPAN][COREG_SPAN], rw_error *err)
+{
+    const rw_rect grid = {0, 0, job->after.info.width, job->after.info.height};
+    int failed = 0;
+#pragma omp parallel num_threads(job->threads)
+    {
+        rw_error local;
+        rw_error_clear(&local);
+        rw_status ok = RW_OK;
+        const int side = COREG_SIDE + 2 * COREG_RADIUS;
+        float *a = malloc(sizeof(float) * COREG_SIDE * COREG_SIDE);
+        float *b = malloc(sizeof(float) * (size_t)side * (size_t)side);
+        GDALDatasetH da = GDALOpenEx(job->after.refl_path, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
+        GDALDatasetH db = GDALOpenEx(before->refl_path, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
+        if (a == NULL || b == NULL)
+            ok = rw_error_set(&local, RW_ERR_NOMEM, __FILE__, __LINE__, "out of memory for co-registration");
+        else if (da == NULL || db == NULL)
+            ok = rw_error_set(&local, RW_ERR_IO, __FILE__, __LINE__, "%s: cannot open for co-registration: %s",
+                              da == NULL ? job->after.info.path : before->info.path, CPLGetLastErrorMsg());
+#pragma omp for schedule(dynamic)
+        for (int k = 0; k < n; k++) {
+            if (ok != RW_OK)
+                continue;
+            const rw_rect w = win[k];
+            const rw_rect bw = rw_rect_intersect(
+                (rw_rect){w.x - COREG_RADIUS, w.y - COREG_RADIUS, w.w + 2 * COREG_RADIUS, w.h + 2 * COREG_RADIUS},
+                grid);
+            ok = read_nir(&job->after, da, w, a, &local);
+            if (ok == RW_OK)
+                ok = read_nir(before, db, bw, b, &local);
+            if (ok == RW_OK)
+                accumulate(a, w, b, bw, per[k]);
+        }
+        if (ok != RW_OK) {
+#pragma omp critical(coreg_fail)
+            {
+                if (!failed)
+                    *err = local;
+                failed = 1;
+            }
+        }
+        free(a);
+        free(b);
+        if (da != NULL)
+            GDALClose(da);
+        if (db != NULL)
+            GDALClose(db);
+    }
+    return failed ? err->status : RW_OK;
+}
+
 /* The offset (dx, dy) in analysis pixels such that the earlier scene at
  * (x + dx, y + dy) shows what the later one shows at (x, y); false when
  * no trustworthy peak was found. */
@@ -93,11 +168,9 @@ static rw_status measure(const scan_job *job, const scan_scene *before, double s
                          rw_error *err)
 {
     rw_status st = RW_OK;
-    GDALDatasetH da = NULL, db = NULL;
-    float *a = NULL, *b = NULL;
-    static ncc_sums zero[COREG_SPAN][COREG_SPAN];
-    ncc_sums sums[COREG_SPAN][COREG_SPAN];
-    memcpy(sums, zero, sizeof(sums));
+    ncc_sums (*per)[COREG_SPAN][COREG_SPAN] = NULL;
+    double mean[COREG_SPAN][COREG_SPAN];
+    memset(mean, 0, sizeof(mean));
     *found = false;
     const int W = job->after.info.width, H = job->after.info.height;
     const double *gt = job->after.info.gt;
@@ -110,52 +183,47 @@ static rw_status measure(const scan_job *job, const scan_scene *before, double s
     const rw_rect ext = rw_rect_intersect((rw_rect){x0, y0, x1 - x0, y1 - y0}, grid);
     if (rw_rect_is_empty(ext))
         goto done;
-    da = GDALOpenEx(job->after.refl_path, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
-    db = GDALOpenEx(before->refl_path, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
-    RW_FAIL_IF(da == NULL || db == NULL, err, RW_ERR_IO, "%s: cannot open for co-registration: %s",
-               da == NULL ? job->after.info.path : before->info.path, CPLGetLastErrorMsg());
-    const int side = COREG_SIDE + 2 * COREG_RADIUS;
-    a = rw_malloc(sizeof(float) * COREG_SIDE * COREG_SIDE, err);
-    b = rw_malloc(sizeof(float) * (size_t)side * (size_t)side, err);
-    RW_FAIL_IF(a == NULL || b == NULL, err, RW_ERR_NOMEM, "out of memory for co-registration");
-    for (int j = 0; j < COREG_LATTICE; j++)
-        for (int i = 0; i < COREG_LATTICE; i++) {
-            /* window centres on a fixed lattice of the extent: the same
-             * windows for any tile size or thread count */
-            const int cx = ext.x + (int)((i + 0.5) * ext.w / COREG_LATTICE);
-            const int cy = ext.y + (int)((j + 0.5) * ext.h / COREG_LATTICE);
-            const rw_rect w = rw_rect_intersect(
-                (rw_rect){cx - COREG_SIDE / 2, cy - COREG_SIDE / 2, COREG_SIDE, COREG_SIDE}, grid);
-            const rw_rect bw = rw_rect_intersect(
-                (rw_rect){w.x - COREG_RADIUS, w.y - COREG_RADIUS, w.w + 2 * COREG_RADIUS, w.h + 2 * COREG_RADIUS},
-                grid);
-            if (rw_rect_is_empty(w))
-                continue;
-            RW_CHECK(read_nir(&job->after, da, w, a, err));
-            RW_CHECK(read_nir(before, db, bw, b, err));
-            accumulate(a, w, b, bw, sums);
-        }
+    rw_rect win[COREG_LATTICE * COREG_LATTICE];
+    const int n = coreg_windows(job, ext, win);
+    per = rw_calloc((size_t)n + 1, sizeof(*per), err);
+    RW_FAIL_IF(per == NULL, err, RW_ERR_NOMEM, "out of memory for co-registration");
+    RW_CHECK(accumulate_windows(job, before, win, n, per, err));
+    /* The mean of the windows' own correlation surfaces, over the windows
+     * that find a peak at all: a window under a cloud in one scene
+     * correlates with nothing, and pooled sums would let its bright
+     * values drown every other window. Added in window order: the same
+     * bits for any thread count. */
+    int used = 0;
+    for (int k = 0; k < n; k++) {
+        double c[COREG_SPAN][COREG_SPAN], peak = -2.0;
+        for (int dy = 0; dy < COREG_SPAN; dy++)
+            for (int dx = 0; dx < COREG_SPAN; dx++)
+                peak = fmax(peak, c[dy][dx] = ncc(&per[k][dy][dx]));
+        if (peak < COREG_MIN_NCC)
+            continue;
+        used++;
+        for (int dy = 0; dy < COREG_SPAN; dy++)
+            for (int dx = 0; dx < COREG_SPAN; dx++)
+                mean[dy][dx] += c[dy][dx];
+    }
+    if (used == 0)
+        goto done; /* flat ground or clouds everywhere */
     int bx = 0, by = 0;
     double best = -2.0;
     for (int dy = -COREG_RADIUS; dy <= COREG_RADIUS; dy++)
         for (int dx = -COREG_RADIUS; dx <= COREG_RADIUS; dx++) {
-            const double c = ncc(&sums[dy + COREG_RADIUS][dx + COREG_RADIUS]);
+            const double c = mean[dy + COREG_RADIUS][dx + COREG_RADIUS] / used;
             if (c > best)
                 best = c, bx = dx, by = dy;
         }
-    if (best < COREG_MIN_NCC || abs(bx) == COREG_RADIUS || abs(by) == COREG_RADIUS)
-        goto done; /* flat ground, clouds, or further off than we search */
+    if (abs(bx) == COREG_RADIUS || abs(by) == COREG_RADIUS)
+        goto done; /* further off than we search */
     const int cx = bx + COREG_RADIUS, cy = by + COREG_RADIUS;
-    shift[0] = bx + vertex(ncc(&sums[cy][cx - 1]), best, ncc(&sums[cy][cx + 1]));
-    shift[1] = by + vertex(ncc(&sums[cy - 1][cx]), best, ncc(&sums[cy + 1][cx]));
+    shift[0] = bx + vertex(mean[cy][cx - 1] / used, best, mean[cy][cx + 1] / used);
+    shift[1] = by + vertex(mean[cy - 1][cx] / used, best, mean[cy + 1][cx] / used);
     *found = true;
 done:
-    free(a);
-    free(b);
-    if (da != NULL)
-        GDALClose(da);
-    if (db != NULL)
-        GDALClose(db);
+    free(per);
     return st;
 }
 
@@ -173,6 +241,11 @@ rw_status scan_coregister(scan_job *job, rw_error *err)
         if (!found || hypot(px[0], px[1]) < COREG_MIN_PX || s->info.geographic)
             continue;
         s->shift_px[0] = px[0], s->shift_px[1] = px[1];
+        if (rw_raster_same_grid(&s->info, &job->after.info)) {
+            s->offset_px[0] = (int)lround(px[0]);
+            s->offset_px[1] = (int)lround(px[1]);
+            continue;
+        }
         /* what the scene shows at (x + dx, y + dy) lies at (x, y): its
          * georeferencing moves back by the offset */
         s->shift_m[0] = -px[0] * gt[1];

@@ -15,7 +15,7 @@ rw_status scan_scene_place(scan_job *job, scan_scene *s, int index, rw_error *er
     rw_status st = RW_OK;
     const bool shifted = s->shift_m[0] != 0.0 || s->shift_m[1] != 0.0;
     const bool same = s == &job->after || (!shifted && rw_raster_same_grid(&s->info, &job->after.info));
-    int bands[RW_BAND_COUNT + 1], n = 0;
+    int bands[RW_BAND_COUNT], n = 0;
     for (int b = 0; b < RW_BAND_COUNT; b++) {
         s->refl_band[b] = 0;
         if (!(job->band_mask & RW_BAND_BIT(b)))
@@ -36,23 +36,13 @@ rw_status scan_scene_place(scan_job *job, scan_scene *s, int index, rw_error *er
     }
     char tag[64];
     snprintf(tag, sizeof(tag), "before%d_refl", index);
-    /* a pure shift on the same grid is applied to the nearest pixel:
-     * interpolation would blur narrow rivers and roads into mixed pixels
-     * that look like change; reprojection interpolates */
-    const bool nearest = shifted && rw_raster_same_grid(&s->info, &job->after.info);
-    /* nearest for all: the mask band rides in the same VRT, so one handle
-     * decodes each block once for reflectance and mask alike */
-    const bool with_mask = nearest && s->mask_band > 0;
-    if (with_mask)
-        bands[n] = s->mask_band;
-    RW_CHECK(rw_raster_warp_vrt(&s->info, &job->after.info, bands, n + with_mask, nearest ? "near" : "bilinear",
-                                shifted ? s->shift_m : NULL, tag, s->refl_path, sizeof(s->refl_path), err));
+    /* reprojection interpolates (a pure shift on the same grid never gets
+     * here: it is read at a whole-pixel offset, see scan_coregister) */
+    RW_CHECK(rw_raster_warp_vrt(&s->info, &job->after.info, bands, n, "bilinear", shifted ? s->shift_m : NULL, tag,
+                                s->refl_path, sizeof(s->refl_path), err));
     for (int b = 0; b < RW_BAND_COUNT; b++)
         s->has_nodata[b] = 1, s->nodata[b] = 0.0; /* the warp's -dstnodata */
-    if (with_mask) {
-        snprintf(s->mask_path, sizeof(s->mask_path), "%s", s->refl_path);
-        s->mask_band = n + 1;
-    } else if (s->mask_band > 0) {
+    if (s->mask_band > 0) {
         snprintf(tag, sizeof(tag), "before%d_mask", index);
         RW_CHECK(rw_raster_warp_vrt(&s->info, &job->after.info, &s->mask_band, 1, "near",
                                     shifted ? s->shift_m : NULL, tag, s->mask_path, sizeof(s->mask_path), err));

@@ -64,6 +64,11 @@ static void add_scene(rw_json *j, const scan_scene *s)
     rw_json_number_fixed(j, s->shift_px[0], 3);
     rw_json_number_fixed(j, s->shift_px[1], 3);
     rw_json_end_array(j);
+    rw_json_key(j, "offset_px");
+    rw_json_begin_array(j);
+    rw_json_integer(j, s->offset_px[0]);
+    rw_json_integer(j, s->offset_px[1]);
+    rw_json_end_array(j);
     rw_json_end_object(j);
 }
 

@@ -142,6 +142,39 @@ static worker *worker_create(const scan_job *job, rw_error *err)
     return w;
 }
 
+/* Reads window r of the analysis grid from a scene into planes (as
+ * rw_raster_read_planes), at the scene's whole-pixel co-registration
+ * offset; what falls outside the file is NAN. */
+static rw_status read_planes_at(const scan_scene *s, GDALDatasetH ds, rw_rect r, const int *bands, int n,
+                                float *planes, rw_error *err)
+{
+    rw_status st = RW_OK;
+    const rw_rect src = {r.x + s->offset_px[0], r.y + s->offset_px[1], r.w, r.h};
+    const rw_rect in = rw_rect_intersect(src, (rw_rect){0, 0, s->info.width, s->info.height});
+    if (in.x == src.x && in.y == src.y && in.w == src.w && in.h == src.h)
+        return rw_raster_read_planes(ds, s->info.path, src, bands, n, planes, err);
+    const size_t npx = (size_t)r.w * (size_t)r.h, nin = (size_t)in.w * (size_t)in.h;
+    if (!rw_rect_is_empty(in))
+        RW_CHECK(rw_raster_read_planes(ds, s->info.path, in, bands, n, planes, err));
+    /* spread each plane from in's layout to r's, last plane and row first:
+     * values only move forward */
+    const size_t ox = (size_t)(in.x - src.x), oy = (size_t)(in.y - src.y);
+    for (int p = n - 1; p >= 0; p--) {
+        float *dst = planes + (size_t)p * npx;
+        const float *from = planes + (size_t)p * nin;
+        for (int y = in.h - 1; y >= 0; y--)
+            memmove(dst + ((size_t)y + oy) * (size_t)r.w + ox, from + (size_t)y * (size_t)in.w,
+                    (size_t)in.w * sizeof(float));
+        for (size_t i = 0; i < npx; i++) {
+            const size_t x = i % (size_t)r.w, y = i / (size_t)r.w;
+            if (x < ox || y < oy || x >= ox + (size_t)in.w || y >= oy + (size_t)in.h)
+                dst[i] = NAN;
+        }
+    }
+done:
+    return st;
+}
+
 /* Reads one scene's window: reflectance per role and quality flags. The
  * bands, and the mask band when it is in the same file, come in one
  * dataset read into planes ((RW_BAND_COUNT + 1) planes of the window). */
@@ -162,7 +195,7 @@ static rw_status read_scene(const scan_job *job, const scan_scene *s, const scen
     const bool mask_here = masked && h->mask == h->refl;
     if (mask_here)
         bands[n] = s->mask_band;
-    RW_CHECK(rw_raster_read_planes(h->refl, s->info.path, r, bands, n + mask_here, planes, err));
+    RW_CHECK(read_planes_at(s, h->refl, r, bands, n + mask_here, planes, err));
     for (int k = 0, b = 0; b < RW_BAND_COUNT; b++)
         if (job->band_mask & RW_BAND_BIT(b)) {
             rw_raster_to_reflectance(planes + (size_t)k * npx, npx, s->scale[b], s->offset[b], s->has_nodata[b],
@@ -172,7 +205,7 @@ static rw_status read_scene(const scan_job *job, const scan_scene *s, const scen
     if (mask_here) {
         const float *m = planes + (size_t)n * npx;
         for (size_t i = 0; i < npx; i++)
-            u16[i] = (uint16_t)m[i];
+            u16[i] = isnan(m[i]) ? 0 : (uint16_t)m[i];
         rw_profiles_decode_mask_array(s->match.profile, u16, npx, q);
     } else if (masked) {
         RW_CHECK(rw_raster_read_u16(h->mask, s->info.path, r, s->mask_band, u16, err));
@@ -266,15 +299,25 @@ static void fail_once(rw_error *shared, int *failed, const rw_error *local)
 }
 
 /* The start / work / stop frame of both passes: each thread creates its
- * worker once, runs work() on the planned tiles of a dynamic schedule, and
- * destroys it; the first failure stops the remaining tiles. */
+ * worker once, runs work() on its share of the planned tiles, and
+ * destroys it; the first failure stops the remaining tiles. Each thread
+ * takes one contiguous run of the planned tiles in raster order, not
+ * every other tile: a window read at a co-registration offset straddles
+ * the blocks of the tiles around it, and a block stays decoded in the
+ * cache of the thread's own handle only for the tiles that thread reads. */
 typedef rw_status (*tile_work_fn)(const scan_job *job, worker *w, int tile, void *ctx, rw_error *err);
 
 static rw_status run_tiles(const scan_job *job, tile_work_fn work, void *ctx, rw_progress_fn progress,
                            void *user, double start, double span, const char *what, rw_error *err)
 {
     const int ntiles = rw_tiling_count(&job->tiling);
-    int failed = 0, done_tiles = 0;
+    int failed = 0, done_tiles = 0, nplan = 0;
+    int *plan = rw_malloc(sizeof(int) * ((size_t)ntiles + 1), err);
+    if (plan == NULL)
+        return RW_ERR_NOMEM;
+    for (int t = 0; t < ntiles; t++)
+        if (job->planned[t])
+            plan[nplan++] = t;
 #pragma omp parallel num_threads(job->threads)
     {
         rw_error local;
@@ -282,22 +325,24 @@ static rw_status run_tiles(const scan_job *job, tile_work_fn work, void *ctx, rw
         worker *w = worker_create(job, &local);
         if (w == NULL)
             fail_once(err, &failed, &local);
-#pragma omp for schedule(dynamic)
-        for (int t = 0; t < ntiles; t++) {
+#pragma omp for schedule(static)
+        for (int i = 0; i < nplan; i++) {
+            const int t = plan[i];
             int stop;
 #pragma omp atomic read
             stop = failed;
-            if (stop || w == NULL || !job->planned[t])
+            if (stop || w == NULL)
                 continue;
             if (work(job, w, t, ctx, &local) != RW_OK)
                 fail_once(err, &failed, &local);
 #pragma omp atomic
             done_tiles++;
             if (progress != NULL && omp_get_thread_num() == 0)
-                progress(start + span * done_tiles / ntiles, what, user);
+                progress(start + span * done_tiles / nplan, what, user);
         }
         worker_destroy(w);
     }
+    free(plan);
     return failed ? err->status : RW_OK;
 }
 
