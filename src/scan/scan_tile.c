@@ -208,6 +208,7 @@ static rw_status read_scene(const scan_job *job, const scan_scene *s, const scen
             u16[i] = isnan(m[i]) ? 0 : (uint16_t)m[i];
         rw_profiles_decode_mask_array(s->match.profile, u16, npx, q);
     } else if (masked) {
+        /* a mask VRT of a warped scene: on the grid, never offset */
         RW_CHECK(rw_raster_read_u16(h->mask, s->info.path, r, s->mask_band, u16, err));
         rw_profiles_decode_mask_array(s->match.profile, u16, npx, q);
     } else {
