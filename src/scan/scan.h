@@ -99,14 +99,19 @@ rw_status scan_scene_place(scan_job *job, scan_scene *s, int index, rw_error *er
 rw_status scan_coregister(scan_job *job, rw_error *err);
 void scan_inputs_close(scan_job *job);
 
-/* scan_tile.c: the two passes over planned tiles. */
-typedef struct scan_samples {
-    float *x[RW_BAND_COUNT], *y[RW_BAND_COUNT]; /* earlier, later */
-    size_t n, cap;
-} scan_samples;
-rw_status scan_tiles_sample(scan_job *job, int stride, rw_progress_fn progress, void *user, rw_error *err);
-rw_status scan_tiles_label(const scan_job *job, rw_label_tile_result **results, rw_progress_fn progress,
-                           void *user, rw_error *err);
+/* scan_tile.c: the two passes over planned tiles, run by one worker per
+ * thread (GDAL handles and tile buffers) that lives through both, so
+ * that blocks the first pass decoded last are still in GDAL's cache for
+ * the second pass, which runs each thread's tiles backwards. */
+typedef struct scan_workers scan_workers;
+/* About how many bytes one worker's buffers take. */
+size_t scan_worker_bytes(const scan_job *job);
+rw_status scan_workers_create(const scan_job *job, scan_workers **out, rw_error *err);
+void scan_workers_destroy(scan_workers *ws);
+rw_status scan_tiles_sample(scan_job *job, scan_workers *ws, int stride, rw_progress_fn progress, void *user,
+                            rw_error *err);
+rw_status scan_tiles_label(const scan_job *job, scan_workers *ws, rw_label_tile_result **results,
+                           rw_progress_fn progress, void *user, rw_error *err);
 
 /* scan_category.c */
 typedef struct scan_category_in {

@@ -96,6 +96,18 @@ static void worker_destroy(worker *w)
     free(w);
 }
 
+size_t scan_worker_bytes(const scan_job *job)
+{
+    const size_t t = (size_t)job->tiling.tile, n = t * t, nh = (t + 2) * (t + 2);
+    size_t bands = 0;
+    for (int b = 0; b < RW_BAND_COUNT; b++)
+        bands += (job->band_mask & RW_BAND_BIT(b)) != 0;
+    const size_t nb = (size_t)job->nbefore;
+    const size_t per_halo_px = sizeof(float) * (bands * (2 + nb) + RW_BAND_COUNT + 1 + 1) + nb + 2 + 1 + 1 + 1;
+    /* the label scratch is about as large as the tile's own buffers */
+    return nh * per_halo_px + 2 * n * (2 + 2 + 1 + 1 + 1 + sizeof(float));
+}
+
 /* start: per-thread handles and buffers, allocated once. */
 static worker *worker_create(const scan_job *job, rw_error *err)
 {
@@ -299,17 +311,57 @@ static void fail_once(rw_error *shared, int *failed, const rw_error *local)
     }
 }
 
-/* The start / work / stop frame of both passes: each thread creates its
- * worker once, runs work() on its share of the planned tiles, and
- * destroys it; the first failure stops the remaining tiles. Each thread
- * takes one contiguous run of the planned tiles in raster order, not
- * every other tile: a window read at a co-registration offset straddles
- * the blocks of the tiles around it, and a block stays decoded in the
- * cache of the thread's own handle only for the tiles that thread reads. */
+struct scan_workers {
+    int n;
+    worker **w;
+};
+
+void scan_workers_destroy(scan_workers *ws)
+{
+    if (ws == NULL)
+        return;
+    for (int i = 0; i < ws->n; i++)
+        worker_destroy(ws->w[i]);
+    free(ws->w);
+    free(ws);
+}
+
+rw_status scan_workers_create(const scan_job *job, scan_workers **out, rw_error *err)
+{
+    rw_status st = RW_OK;
+    *out = NULL;
+    scan_workers *ws = rw_calloc(1, sizeof(*ws), err);
+    RW_FAIL_IF(ws == NULL || (ws->w = rw_calloc((size_t)job->threads, sizeof(*ws->w), err)) == NULL, err,
+               RW_ERR_NOMEM, "out of memory for %d workers", job->threads);
+    for (ws->n = 0; ws->n < job->threads; ws->n++) {
+        ws->w[ws->n] = worker_create(job, err);
+        if (ws->w[ws->n] == NULL) {
+            st = err->status != RW_OK ? err->status : RW_ERR_NOMEM;
+            if (err->status == RW_OK)
+                rw_error_set(err, RW_ERR_NOMEM, __FILE__, __LINE__, "out of memory for a worker's tile buffers");
+            goto done;
+        }
+    }
+    *out = ws;
+    ws = NULL;
+done:
+    scan_workers_destroy(ws);
+    return st;
+}
+
+/* The frame of both passes: thread i runs work() with worker i on the
+ * i-th of as many contiguous runs of the planned tiles (raster order) as
+ * there are threads; the first failure stops the remaining tiles.
+ * Contiguous runs, not every other tile: a window read at a
+ * co-registration offset straddles the blocks of the tiles around it, and
+ * a block stays decoded only in the cache of the handle that read it.
+ * Backwards (the second pass) starts with the tiles the first pass read
+ * last, whose blocks GDAL still holds. */
 typedef rw_status (*tile_work_fn)(const scan_job *job, worker *w, int tile, void *ctx, rw_error *err);
 
-static rw_status run_tiles(const scan_job *job, tile_work_fn work, void *ctx, rw_progress_fn progress,
-                           void *user, double start, double span, const char *what, rw_error *err)
+static rw_status run_tiles(const scan_job *job, scan_workers *ws, bool backward, tile_work_fn work, void *ctx,
+                           rw_progress_fn progress, void *user, double start, double span, const char *what,
+                           rw_error *err)
 {
     const int ntiles = rw_tiling_count(&job->tiling);
     int failed = 0, done_tiles = 0, nplan = 0;
@@ -319,29 +371,27 @@ static rw_status run_tiles(const scan_job *job, tile_work_fn work, void *ctx, rw
     for (int t = 0; t < ntiles; t++)
         if (job->planned[t])
             plan[nplan++] = t;
-#pragma omp parallel num_threads(job->threads)
+#pragma omp parallel num_threads(ws->n)
     {
         rw_error local;
         rw_error_clear(&local);
-        worker *w = worker_create(job, &local);
-        if (w == NULL)
-            fail_once(err, &failed, &local);
-#pragma omp for schedule(static)
-        for (int i = 0; i < nplan; i++) {
-            const int t = plan[i];
+        const int id = omp_get_thread_num(), nt = omp_get_num_threads();
+        worker *w = ws->w[id];
+        const int lo = (int)((long long)nplan * id / nt), hi = (int)((long long)nplan * (id + 1) / nt);
+        for (int j = lo; j < hi; j++) {
+            const int t = plan[backward ? lo + hi - 1 - j : j];
             int stop;
 #pragma omp atomic read
             stop = failed;
-            if (stop || w == NULL)
-                continue;
+            if (stop)
+                break;
             if (work(job, w, t, ctx, &local) != RW_OK)
                 fail_once(err, &failed, &local);
 #pragma omp atomic
             done_tiles++;
-            if (progress != NULL && omp_get_thread_num() == 0)
+            if (progress != NULL && id == 0)
                 progress(start + span * done_tiles / nplan, what, user);
         }
-        worker_destroy(w);
     }
     free(plan);
     return failed ? err->status : RW_OK;
@@ -405,73 +455,101 @@ static int compare_pair(const void *a, const void *b)
 /* The rules compare reflectance (0..1). A scene without scale metadata
  * whose NIR is mostly above 1.5 is raw digital numbers: say so, once per
  * file, instead of silently finding nothing. */
-static void warn_if_digital_numbers(const scan_job *job, int k, const float *x, const float *y, size_t m)
+static bool mostly_above(const float *v, size_t m, float limit)
 {
-    size_t above_x = 0, above_y = 0;
+    size_t above = 0;
     for (size_t i = 0; i < m; i++)
-        above_x += x[i] > 1.5f, above_y += y[i] > 1.5f;
-    const char *const files[2] = {job->before[k].info.path, job->after.info.path};
-    const size_t above[2] = {above_x, above_y};
-    for (int f = 0; f < 2; f++) {
-        if (job->warn == NULL || above[f] * 2 <= m || (f == 1 && k > 0))
-            continue;
-        char msg[4400];
-        snprintf(msg, sizeof(msg),
-                 "%s: NIR values look like digital numbers, not reflectance 0-1; give the bands a scale and "
-                 "offset (e.g. gdal_translate -a_scale) or the change rules will not apply",
-                 files[f]);
-        job->warn(msg, job->warn_user);
-    }
+        above += v[i] > limit;
+    return above * 2 > m;
 }
 
-/* Fits, per earlier date and band, later ≈ gain · earlier + offset on the
- * samples of all planned tiles. The pairs are sorted first: tiles gather
- * them in an order that depends on the tile size, and floating-point sums
- * in another order may differ in the last bit. */
-static rw_status fit_dates(scan_job *job, tile_samples *ts, int ntiles, rw_error *err)
+static void warn_digital_numbers(const scan_job *job, const char *path)
 {
-    rw_status st = RW_OK;
-    float *x = NULL, *y = NULL;
-    sample_pair *pairs = NULL;
-    for (int k = 0; k < job->nbefore; k++) {
-        size_t total = 0;
+    if (job->warn == NULL)
+        return;
+    char msg[4400];
+    snprintf(msg, sizeof(msg),
+             "%s: NIR values look like digital numbers, not reflectance 0-1; give the bands a scale and "
+             "offset (e.g. gdal_translate -a_scale) or the change rules will not apply",
+             path);
+    job->warn(msg, job->warn_user);
+}
+
+/* One fit: earlier date k, band b. */
+typedef struct fit_task {
+    int k, b;
+    rw_status st;
+    size_t m;
+    bool dn_before, dn_after; /* NIR only: looks like digital numbers */
+} fit_task;
+
+/* Gathers date k's samples of band b from every tile, sorted, and fits
+ * them. The pairs are sorted first: tiles gather them in an order that
+ * depends on the tile size, and floating-point sums in another order may
+ * differ in the last bit. */
+static void fit_one(scan_job *job, const tile_samples *ts, int ntiles, fit_task *task)
+{
+    const int k = task->k, b = task->b;
+    size_t total = 0;
+    for (int t = 0; t < ntiles; t++)
+        total += ts[t].n[k];
+    float *x = malloc(sizeof(float) * (total + 1)), *y = malloc(sizeof(float) * (total + 1));
+    sample_pair *pairs = malloc(sizeof(*pairs) * (total + 1));
+    task->st = RW_ERR_NOMEM;
+    if (x != NULL && y != NULL && pairs != NULL) {
+        size_t m = 0;
         for (int t = 0; t < ntiles; t++)
-            total += ts[t].n[k];
-        free(x);
-        free(y);
-        free(pairs);
-        x = rw_malloc(sizeof(float) * (total + 1), err);
-        y = rw_malloc(sizeof(float) * (total + 1), err);
-        pairs = rw_malloc(sizeof(*pairs) * (total + 1), err);
-        RW_FAIL_IF(x == NULL || y == NULL || pairs == NULL, err, RW_ERR_NOMEM, "out of memory for normalisation");
-        for (int b = 0; b < RW_BAND_COUNT; b++) {
-            if (!(job->band_mask & RW_BAND_BIT(b)))
-                continue;
-            size_t m = 0;
-            for (int t = 0; t < ntiles; t++)
-                for (size_t i = 0; i < ts[t].n[k]; i++) {
-                    pairs[m].x = ts[t].v[k][i * 2 * RW_BAND_COUNT + b];
-                    pairs[m].y = ts[t].v[k][i * 2 * RW_BAND_COUNT + RW_BAND_COUNT + b];
-                    m++;
-                }
-            qsort(pairs, m, sizeof(*pairs), compare_pair);
-            for (size_t i = 0; i < m; i++)
-                x[i] = pairs[i].x, y[i] = pairs[i].y;
-            if (b == RW_BAND_NIR)
-                warn_if_digital_numbers(job, k, x, y, m);
-            rw_error local;
-            rw_error_clear(&local);
-            if (rw_change_normalise_fit(x, y, m, &job->before[k].fit[b], &local) != RW_OK)
-                RW_FAIL(err, RW_ERR_INPUT,
-                        "%s and %s: too few clear pixels in common over the reserves to compare them "
-                        "(%zu; clouds, nodata or no overlap)",
-                        job->before[k].info.path, job->after.info.path, m);
-        }
+            for (size_t i = 0; i < ts[t].n[k]; i++) {
+                pairs[m].x = ts[t].v[k][i * 2 * RW_BAND_COUNT + b];
+                pairs[m].y = ts[t].v[k][i * 2 * RW_BAND_COUNT + RW_BAND_COUNT + b];
+                m++;
+            }
+        qsort(pairs, m, sizeof(*pairs), compare_pair);
+        for (size_t i = 0; i < m; i++)
+            x[i] = pairs[i].x, y[i] = pairs[i].y;
+        task->m = m;
+        task->dn_before = b == RW_BAND_NIR && mostly_above(x, m, 1.5f);
+        task->dn_after = b == RW_BAND_NIR && mostly_above(y, m, 1.5f);
+        rw_error local;
+        rw_error_clear(&local);
+        task->st = rw_change_normalise_fit(x, y, m, &job->before[k].fit[b], &local);
     }
-done:
     free(x);
     free(y);
     free(pairs);
+}
+
+/* Fits, per earlier date and band, later ≈ gain · earlier + offset on the
+ * samples of all planned tiles; the fits run in parallel, the warnings
+ * and the first error come in date and band order. */
+static rw_status fit_dates(scan_job *job, tile_samples *ts, int ntiles, rw_error *err)
+{
+    rw_status st = RW_OK;
+    fit_task tasks[SCAN_MAX_BEFORE * RW_BAND_COUNT];
+    int n = 0;
+    for (int k = 0; k < job->nbefore; k++)
+        for (int b = 0; b < RW_BAND_COUNT; b++)
+            if (job->band_mask & RW_BAND_BIT(b))
+                tasks[n++] = (fit_task){k, b, RW_OK, 0, false, false};
+#pragma omp parallel for schedule(dynamic) num_threads(job->threads)
+    for (int i = 0; i < n; i++)
+        fit_one(job, ts, ntiles, &tasks[i]);
+    for (int i = 0; i < n; i++) {
+        const fit_task *t = &tasks[i];
+        if (t->dn_before)
+            warn_digital_numbers(job, job->before[t->k].info.path);
+        if (t->dn_after && t->k == 0)
+            warn_digital_numbers(job, job->after.info.path);
+    }
+    for (int i = 0; i < n; i++) {
+        const fit_task *t = &tasks[i];
+        RW_FAIL_IF(t->st == RW_ERR_NOMEM, err, RW_ERR_NOMEM, "out of memory for normalisation");
+        RW_FAIL_IF(t->st != RW_OK, err, RW_ERR_INPUT,
+                   "%s and %s: too few clear pixels in common over the reserves to compare them "
+                   "(%zu; clouds, nodata or no overlap)",
+                   job->before[t->k].info.path, job->after.info.path, t->m);
+    }
+done:
     return st;
 }
 
@@ -486,7 +564,8 @@ static rw_status sample_work(const scan_job *job, worker *w, int t, void *ctx, r
     return sample_tile(job, w, t, c->stride, &c->ts[t], err);
 }
 
-rw_status scan_tiles_sample(scan_job *job, int stride, rw_progress_fn progress, void *user, rw_error *err)
+rw_status scan_tiles_sample(scan_job *job, scan_workers *ws, int stride, rw_progress_fn progress, void *user,
+                            rw_error *err)
 {
     rw_status st = RW_OK;
     const int ntiles = rw_tiling_count(&job->tiling);
@@ -494,7 +573,7 @@ rw_status scan_tiles_sample(scan_job *job, int stride, rw_progress_fn progress, 
     if (ts == NULL)
         return RW_ERR_NOMEM;
     sample_ctx ctx = {ts, stride};
-    st = run_tiles(job, sample_work, &ctx, progress, user, 0.0, 0.3, "normalise", err);
+    st = run_tiles(job, ws, false, sample_work, &ctx, progress, user, 0.0, 0.3, "normalise", err);
     if (st == RW_OK)
         st = fit_dates(job, ts, ntiles, err);
     for (int t = 0; t < ntiles; t++)
@@ -744,8 +823,8 @@ static rw_status label_work(const scan_job *job, worker *w, int t, void *ctx, rw
     return label_tile(job, w, t, &results[t], err);
 }
 
-rw_status scan_tiles_label(const scan_job *job, rw_label_tile_result **results, rw_progress_fn progress,
-                           void *user, rw_error *err)
+rw_status scan_tiles_label(const scan_job *job, scan_workers *ws, rw_label_tile_result **results,
+                           rw_progress_fn progress, void *user, rw_error *err)
 {
-    return run_tiles(job, label_work, results, progress, user, 0.3, 0.5, "detect", err);
+    return run_tiles(job, ws, true, label_work, results, progress, user, 0.3, 0.5, "detect", err);
 }
