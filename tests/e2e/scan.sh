@@ -61,6 +61,8 @@ g="$work/gf2_seed3"; gs=$(echo "$g"/scene_2024*.tif); gb=$(echo "$g"/scene_2023*
 gdal_calc.py --quiet -A "$gs" --allBands A --calc "A*0+5000" --outfile "$work/cloud.tif" --type UInt16 >/dev/null 2>&1
 gdal_edit.py -mo SPACECRAFT=GF2 "$work/cloud.tif"
 expect_exit "all-cloud scene" 1 "$RW_BIN" scan --before "$gb" --after "$work/cloud.tif" --reserves "$g/reserves.gpkg" --out "$work/e8"
+expect_exit "no temporary directory for the tile rings" 1 env TMPDIR="$work/no_such_dir" \
+  "$RW_BIN" scan --before "$b" --after "$s" --reserves "$d/reserves.gpkg" --out "$work/e9"
 expect_exit "unknown option" 2 "$RW_BIN" scan --bogus
 expect_exit "missing required options" 2 "$RW_BIN" scan --before "$b"
 left=$(ls "$work"/e*/manifest.json 2>/dev/null | wc -l)
