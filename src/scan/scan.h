@@ -22,6 +22,8 @@ enum {
     SCAN_FLAG_WATER = 1,     /* water on every clear earlier date */
     SCAN_FLAG_RIVER = 2,     /* inside a river corridor (--rivers) */
     SCAN_FLAG_BLUEROOF = 4,  /* blue colour-steel roof cue on the later date */
+    SCAN_FLAG_FRINGE = 8,    /* lost vegetation beside earlier bare or built ground
+                              * as bright as it is now (scan_tile.c) */
 };
 
 /* One scene as the workers read it. Read-only during the tile stage. */

@@ -734,6 +734,31 @@ static uint8_t bank_class(const scan_job *job, const worker *w, int x, int y, fl
     return (uint8_t)want;
 }
 
+/* Whether lost vegetation at window pixel (x, y) has a neighbour that was
+ * already bare or built (baseline NDVI below the rules' 0.35) and about as
+ * bright (within a quarter) as the pixel is now: the same ground, one
+ * pixel over. A patch made only of such pixels is a road or a clearing
+ * that a residual misregistration moved, not a new disturbance. */
+static bool fringe(const scan_job *job, const worker *w, int x, int y)
+{
+    (void)job;
+    const rw_rect bw = w->bwin;
+    const size_t j = (size_t)y * (size_t)bw.w + (size_t)x;
+    const float now = (w->a[RW_BAND_BLUE][j] + w->a[RW_BAND_GREEN][j] + w->a[RW_BAND_RED][j]) / 3.0f;
+    for (int dy = -1; dy <= 1; dy++)
+        for (int dx = -1; dx <= 1; dx++) {
+            const int nx = x + dx, ny = y + dy;
+            if ((dx == 0 && dy == 0) || nx < 0 || ny < 0 || nx >= bw.w || ny >= bw.h)
+                continue;
+            const size_t n = (size_t)ny * (size_t)bw.w + (size_t)nx;
+            const float nir = w->base[RW_BAND_NIR][n], red = w->base[RW_BAND_RED][n];
+            const float was = (w->base[RW_BAND_BLUE][n] + w->base[RW_BAND_GREEN][n] + red) / 3.0f;
+            if ((nir - red) < 0.35f * (nir + red) && fabsf(was - now) <= 0.25f * now)
+                return true;
+        }
+    return false;
+}
+
 /* Water now at the edge of a certain plume whose own baseline matched no
  * rule: an earlier scene resampled onto the analysis grid blends the bank
  * into the channel's edge pixels. Compared with the plume neighbour's
@@ -809,6 +834,9 @@ static rw_status label_tile(const scan_job *job, worker *w, int t, rw_label_tile
         const float bb = w->a[RW_BAND_BLUE][j], rr = w->a[RW_BAND_RED][j];
         if (c == RW_CHANGE_VEG_TO_BUILT && (bb - rr) > 0.08f * (bb + rr))
             fl |= SCAN_FLAG_BLUEROOF;
+        if ((c == RW_CHANGE_VEG_TO_BARE || c == RW_CHANGE_VEG_TO_BUILT || c == RW_CHANGE_VEG_TO_SOIL) &&
+            fringe(job, w, x + r.x - w->bwin.x, y + r.y - w->bwin.y))
+            fl |= SCAN_FLAG_FRINGE;
         w->flag[i] = fl;
     }
     const rw_label_input in = {r, w->key, w->cls, w->zone, w->score, w->flag};
