@@ -1,5 +1,6 @@
 /* Internal: the scan pipeline. scan_run.c orchestrates; scan_inputs.c
- * opens and checks inputs; scan_tile.c is the per-tile work; scan_patch.c
+ * opens and checks inputs; scan_worker.c, scan_sample.c and scan_detect.c
+ * are the per-tile work (scan_halo.c their tile rings); scan_patch.c
  * turns merged patches into detections; scan_category.c holds the
  * category table; scan_output.c writes outputs and the manifest. */
 #ifndef RW_SCAN_H
@@ -23,7 +24,7 @@ enum {
     SCAN_FLAG_RIVER = 2,     /* inside a river corridor (--rivers) */
     SCAN_FLAG_BLUEROOF = 4,  /* blue colour-steel roof cue on the later date */
     SCAN_FLAG_FRINGE = 8,    /* lost vegetation beside earlier bare or built ground
-                              * as bright as it is now (scan_tile.c) */
+                              * as bright as it is now (scan_detect.c) */
 };
 
 /* One scene as the workers read it. Read-only during the tile stage. */
@@ -101,7 +102,8 @@ rw_status scan_scene_place(scan_job *job, scan_scene *s, int index, rw_error *er
 rw_status scan_coregister(scan_job *job, rw_error *err);
 void scan_inputs_close(scan_job *job);
 
-/* scan_tile.c: the two passes over planned tiles, run by one worker per
+/* scan_worker.c, scan_sample.c, scan_detect.c: the two passes over
+ * planned tiles, run by one worker per
  * thread (GDAL handles and tile buffers) that lives through both, so
  * that blocks the first pass decoded last are still in GDAL's cache for
  * the second pass, which runs each thread's tiles backwards. */
