@@ -66,7 +66,7 @@ static const struct zones_field_spec {
                           sizeof(((rw_reserve *)0)->name), false},
     [ZONES_FIELD_LEVEL] = {"level", offsetof(rw_zones_fields, level),
                            offsetof(rw_reserve, level),
-                           sizeof(((rw_reserve *)0)->level), false},
+                           sizeof(((rw_reserve *)0)->level), true},
     [ZONES_FIELD_ZONE] = {"zone", offsetof(rw_zones_fields, zone), 0, 0,
                           false},
     [ZONES_FIELD_CITY] = {"city", offsetof(rw_zones_fields, city),

@@ -711,6 +711,24 @@ static void test_long_values(void **state)
     assert_non_null(strstr(err.message, "longer than 63 bytes"));
 }
 
+/* Level (国家级/省级), city and county are attributes an analyst's layer
+ * may lack: the reserves open, with those left empty. */
+static void test_optional_fields(void **state)
+{
+    (void)state;
+    static const char *const names[F_COUNT] = {"reserve_id", "name", NULL, "zone", NULL, NULL};
+    const tlayer spec = {NULL, 4490, names, false, wkbUnknown};
+    char path[512];
+    write_layer(tpath(path, sizeof(path), "nolevel.gpkg"), &spec, nested, 1);
+    rw_zones *z = open_ok(path, NULL, NULL);
+    const rw_reserve *r = rw_zones_reserve(z, 0);
+    assert_string_equal(r->id, "R1");
+    assert_string_equal(r->level, "");
+    assert_string_equal(r->city, "");
+    assert_string_equal(r->county, "");
+    rw_zones_destroy(z);
+}
+
 static void test_missing_zone_field(void **state)
 {
     (void)state;
@@ -845,6 +863,7 @@ int main(void)
         cmocka_unit_test(test_many_reserves),
         cmocka_unit_test(test_integer_ids),
         cmocka_unit_test(test_long_values),
+        cmocka_unit_test(test_optional_fields),
         cmocka_unit_test(test_missing_zone_field),
         cmocka_unit_test(test_unknown_zone_value),
         cmocka_unit_test(test_layer_without_crs),
