@@ -227,10 +227,12 @@ rw_status scan_patches_build(const scan_job *job, const rw_label_patches *patche
     {
         rw_error local;
         rw_error_clear(&local);
-        rw_patch_ctx *ctx = NULL;
+        /* the first thread reuses the context made for the pixel area:
+         * making one (PROJ transformations) is most of a small stage */
+        rw_patch_ctx *ctx = omp_get_thread_num() == 0 ? ctx0 : NULL;
         rw_patch_run *runbuf = NULL;
         size_t runcap = 0;
-        if (rw_patch_ctx_create(job->after.info.wkt, &ctx, &local) != RW_OK) {
+        if (ctx == NULL && rw_patch_ctx_create(job->after.info.wkt, &ctx, &local) != RW_OK) {
 #pragma omp critical(scan_patch_fail)
             {
                 if (!failed)
@@ -256,7 +258,8 @@ rw_status scan_patches_build(const scan_job *job, const rw_label_patches *patche
                 progress(0.85 + 0.1 * (double)built / (double)n, "patches", user);
         }
         free(runbuf);
-        rw_patch_ctx_destroy(ctx);
+        if (ctx != ctx0)
+            rw_patch_ctx_destroy(ctx);
     }
     if (failed) {
         st = err->status;
