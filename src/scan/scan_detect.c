@@ -163,9 +163,8 @@ static uint8_t bank_class(const scan_job *job, const scan_worker *w, int x, int 
  * bright (within a quarter) as the pixel is now: the same ground, one
  * pixel over. A patch made only of such pixels is a road or a clearing
  * that a residual misregistration moved, not a new disturbance. */
-static bool fringe(const scan_job *job, const scan_worker *w, int x, int y)
+static bool fringe(const scan_worker *w, int x, int y)
 {
-    (void)job;
     const rw_rect bw = w->bwin;
     const size_t j = (size_t)y * (size_t)bw.w + (size_t)x;
     const float now = (w->a[RW_BAND_BLUE][j] + w->a[RW_BAND_GREEN][j] + w->a[RW_BAND_RED][j]) / 3.0f;
@@ -259,7 +258,7 @@ static rw_status label_tile(const scan_job *job, scan_worker *w, int t, rw_label
         if (c == RW_CHANGE_VEG_TO_BUILT && (bb - rr) > 0.08f * (bb + rr))
             fl |= SCAN_FLAG_BLUEROOF;
         if ((c == RW_CHANGE_VEG_TO_BARE || c == RW_CHANGE_VEG_TO_BUILT || c == RW_CHANGE_VEG_TO_SOIL) &&
-            fringe(job, w, x + r.x - w->bwin.x, y + r.y - w->bwin.y))
+            fringe(w, x + r.x - w->bwin.x, y + r.y - w->bwin.y))
             fl |= SCAN_FLAG_FRINGE;
         w->flag[i] = fl;
     }
