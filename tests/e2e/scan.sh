@@ -105,7 +105,11 @@ c="$work/s2_seed1"
   "$c/plain/manifest.json" && pass "--no-coregister recorded in the manifest" || fail "--no-coregister not recorded"
 "$RW_BUILD/tests/check_accuracy" "$c/truth.gpkg" "$c/plain/detections.gpkg" "$mmu" 100 \
   "$c/reserves.gpkg" | sed 's/^\(PASS\|FAIL\|note\) /\1 s2_seed1 --no-coregister /'
-c="$work/s2_seed1"
+# on a scene whose offset rounds to a whole pixel (Landsat: (1, 0)), so
+# windows are read at the offset and the scene's edge tiles half outside
+c="$work/landsat_seed5"
+/usr/bin/python3 -c 'import json,sys; o=json.load(open(sys.argv[1]))["parameters"]["before"][0]["offset_px"]; sys.exit(o == [0, 0])' \
+  "$c/coreg/manifest.json" && pass "Landsat read at a whole-pixel offset" || fail "Landsat offset not applied"
 "$RW_BIN" scan -q --coregister --threads 1 --tile 256 --before "$c"/scene_2023*.tif --after "$c"/scene_2024*.tif \
   --reserves "$c/reserves.gpkg" --rivers "$c/rivers.gpkg" --permits "$c/permits.gpkg" --known "$c/known.gpkg" --out "$c/coreg256" 2>/dev/null
 cmp -s "$c/coreg/points.csv" "$c/coreg256/points.csv" && cmp -s "$c/coreg/detections.gpkg" "$c/coreg256/detections.gpkg" &&
