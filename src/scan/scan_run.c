@@ -115,6 +115,7 @@ rw_status rw_scan_run(const rw_scan_options *opt, rw_progress_fn progress, void 
     scan_job job;
     rw_label_tile_result **tiles = NULL;
     scan_workers *workers = NULL;
+    GIntBig cache_before = 0;
     rw_label_patches *patches = NULL;
     rw_detection *det = NULL;
     size_t ndet = 0;
@@ -135,6 +136,8 @@ rw_status rw_scan_run(const rw_scan_options *opt, rw_progress_fn progress, void 
     if (opt->coregister)
         RW_CHECK(scan_coregister(&job, err));
     RW_CHECK(scan_halo_create(&job.tiling, job.band_mask, 1 + job.nbefore, &job.halo, err));
+    /* the cache is process-wide: the caller's size comes back at the end */
+    cache_before = GDALGetCacheMax64();
     set_block_cache(&job);
     RW_CHECK(scan_workers_create(&job, &workers, err));
     RW_CHECK(scan_tiles_sample(&job, workers, sample_stride(&job), progress, progress_user, err));
@@ -164,6 +167,8 @@ done:
     rw_label_patches_destroy(patches);
     scan_detections_free(det, ndet);
     scan_workers_destroy(workers);
+    if (cache_before > 0)
+        GDALSetCacheMax64(cache_before);
     scan_halo_destroy(job.halo);
     scan_inputs_close(&job);
     return st;
