@@ -73,7 +73,7 @@ $(BUILD)/%.o: %.c
 
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	@$(AR) rcs $@ $^
+	@rm -f $@ && $(AR) rcs $@ $^
 
 $(BIN): $(CLI_OBJ) $(LIB)
 	@echo "  LD      $@"

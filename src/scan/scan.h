@@ -108,8 +108,8 @@ void scan_inputs_close(scan_job *job);
  * that blocks the first pass decoded last are still in GDAL's cache for
  * the second pass, which runs each thread's tiles backwards. */
 typedef struct scan_workers scan_workers;
-/* About how many bytes one worker's buffers take. */
-size_t scan_worker_bytes(const scan_job *job);
+/* The bytes the workers' tile buffers hold. */
+size_t scan_workers_bytes(const scan_workers *ws);
 rw_status scan_workers_create(const scan_job *job, scan_workers **out, rw_error *err);
 void scan_workers_destroy(scan_workers *ws);
 rw_status scan_tiles_sample(scan_job *job, scan_workers *ws, int stride, rw_progress_fn progress, void *user,

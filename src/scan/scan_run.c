@@ -100,11 +100,11 @@ static int sample_stride(const scan_job *job)
  * tiles backwards, starting with those whose blocks the sampling pass
  * left in the cache (5490^2 bench pair, 2 threads: 3.0 s with 256 MiB,
  * 2.6 s with 512 MiB), and peak memory stays under 1 GiB for any scene. */
-static void set_block_cache(const scan_job *job)
+static void set_block_cache(const scan_workers *ws)
 {
     const double mib = 1024.0 * 1024.0;
-    /* 1.5: GDAL handles, label scratch and tile results come on top */
-    const double workers = 1.5 * job->threads * (double)scan_worker_bytes(job) / mib;
+    /* 1.75: label scratch, GDAL handles and tile results come on top */
+    const double workers = 1.75 * (double)scan_workers_bytes(ws) / mib;
     GDALSetCacheMax64((GIntBig)fmax(64.0, fmin(512.0, 896.0 - workers)) * 1024 * 1024);
 }
 
@@ -138,8 +138,8 @@ rw_status rw_scan_run(const rw_scan_options *opt, rw_progress_fn progress, void 
     RW_CHECK(scan_halo_create(&job.tiling, job.band_mask, 1 + job.nbefore, &job.halo, err));
     /* the cache is process-wide: the caller's size comes back at the end */
     cache_before = GDALGetCacheMax64();
-    set_block_cache(&job);
     RW_CHECK(scan_workers_create(&job, &workers, err));
+    set_block_cache(workers);
     RW_CHECK(scan_tiles_sample(&job, workers, sample_stride(&job), progress, progress_user, err));
     const int ntiles = rw_tiling_count(&job.tiling);
     tiles = rw_calloc((size_t)ntiles, sizeof(*tiles), err);

@@ -69,16 +69,11 @@ static void worker_destroy(scan_worker *w)
     free(w);
 }
 
-size_t scan_worker_bytes(const scan_job *job)
+/* malloc that counts what a worker holds */
+static void *take(size_t n, size_t *bytes)
 {
-    const size_t t = (size_t)job->tiling.tile, n = t * t, nh = (t + 2) * (t + 2);
-    size_t bands = 0;
-    for (int b = 0; b < RW_BAND_COUNT; b++)
-        bands += (job->band_mask & RW_BAND_BIT(b)) != 0;
-    const size_t nb = (size_t)job->nbefore;
-    const size_t per_halo_px = sizeof(float) * (bands * (2 + nb) + RW_BAND_COUNT + 1 + 1) + nb + 2 + 1 + 1 + 1;
-    /* the label scratch is about as large as the tile's own buffers */
-    return nh * per_halo_px + 2 * n * (2 + 2 + 1 + 1 + 1 + sizeof(float));
+    *bytes += n;
+    return malloc(n);
 }
 
 /* start: per-thread handles and buffers, allocated once. */
@@ -94,16 +89,19 @@ static scan_worker *worker_create(const scan_job *job, rw_error *err)
     for (int b = 0; b < RW_BAND_COUNT; b++) {
         if (!(job->band_mask & RW_BAND_BIT(b)))
             continue;
-        ok = ok && (w->a[b] = malloc(nh * sizeof(float))) && (w->base[b] = malloc(nh * sizeof(float)));
+        ok = ok && (w->a[b] = take(nh * sizeof(float), &w->bytes)) &&
+             (w->base[b] = take(nh * sizeof(float), &w->bytes));
         for (int k = 0; k < job->nbefore; k++)
-            ok = ok && (w->b[k][b] = malloc(nh * sizeof(float)));
+            ok = ok && (w->b[k][b] = take(nh * sizeof(float), &w->bytes));
     }
     for (int k = 0; k < job->nbefore; k++)
-        ok = ok && (w->bq[k] = malloc(nh));
-    ok = ok && (w->planes = malloc((RW_BAND_COUNT + 1) * nh * sizeof(float))) && (w->aq = malloc(nh)) && (w->u16 = malloc(nh * 2)) && (w->facts = malloc(nh)) &&
-         (w->wcls = malloc(nh)) && (w->wscore = malloc(nh * sizeof(float))) && (w->reserve = malloc(n * 2)) &&
-         (w->key = malloc(n * 2)) && (w->zone = malloc(n)) && (w->cls = malloc(n)) && (w->flag = malloc(n)) &&
-         (w->score = malloc(n * sizeof(float)));
+        ok = ok && (w->bq[k] = take(nh, &w->bytes));
+    size_t *by = &w->bytes;
+    ok = ok && (w->planes = take((RW_BAND_COUNT + 1) * nh * sizeof(float), by)) && (w->aq = take(nh, by)) &&
+         (w->u16 = take(nh * 2, by)) && (w->facts = take(nh, by)) && (w->wcls = take(nh, by)) &&
+         (w->wscore = take(nh * sizeof(float), by)) && (w->reserve = take(n * 2, by)) && (w->key = take(n * 2, by)) &&
+         (w->zone = take(n, by)) && (w->cls = take(n, by)) && (w->flag = take(n, by)) &&
+         (w->score = take(n * sizeof(float), by));
     if (!ok) {
         rw_error_set(err, RW_ERR_NOMEM, __FILE__, __LINE__, "out of memory for a worker's tile buffers");
         worker_destroy(w);
@@ -126,6 +124,16 @@ static scan_worker *worker_create(const scan_job *job, rw_error *err)
     return w;
 }
 
+/* Moves h rows of w values (elem bytes each), laid out w wide from src, to
+ * (ox, oy) of a layout dst_w wide from dst. dst lies at or after src, so
+ * the last row goes first and memmove takes care of the overlap. */
+static void place_rows(void *dst, const void *src, size_t elem, int w, int h, size_t dst_w, size_t ox, size_t oy)
+{
+    for (int y = h - 1; y >= 0; y--)
+        memmove((char *)dst + (((size_t)y + oy) * dst_w + ox) * elem,
+                (const char *)src + (size_t)y * (size_t)w * elem, (size_t)w * elem);
+}
+
 /* Reads window r of the analysis grid from a scene into planes (as
  * rw_raster_read_planes), at the scene's whole-pixel co-registration
  * offset; what falls outside the file is NAN. */
@@ -140,15 +148,12 @@ static rw_status read_planes_at(const scan_scene *s, GDALDatasetH ds, rw_rect r,
     const size_t npx = (size_t)r.w * (size_t)r.h, nin = (size_t)in.w * (size_t)in.h;
     if (!rw_rect_is_empty(in))
         RW_CHECK(rw_raster_read_planes(ds, s->info.path, in, bands, n, planes, err));
-    /* spread each plane from in's layout to r's, last plane and row first:
-     * values only move forward */
+    /* spread each plane from in's layout to r's, last plane first: values
+     * only move forward */
     const size_t ox = (size_t)(in.x - src.x), oy = (size_t)(in.y - src.y);
     for (int p = n - 1; p >= 0; p--) {
         float *dst = planes + (size_t)p * npx;
-        const float *from = planes + (size_t)p * nin;
-        for (int y = in.h - 1; y >= 0; y--)
-            memmove(dst + ((size_t)y + oy) * (size_t)r.w + ox, from + (size_t)y * (size_t)in.w,
-                    (size_t)in.w * sizeof(float));
+        place_rows(dst, planes + (size_t)p * nin, sizeof(float), in.w, in.h, (size_t)r.w, ox, oy);
         for (size_t i = 0; i < npx; i++) {
             const size_t x = i % (size_t)r.w, y = i / (size_t)r.w;
             if (x < ox || y < oy || x >= ox + (size_t)in.w || y >= oy + (size_t)in.h)
@@ -236,14 +241,12 @@ static void expand_to_halo(const scan_job *job, const scan_worker *w, rw_rect r,
 {
     const rw_rect bw = w->bwin;
     const size_t ox = (size_t)(r.x - bw.x), oy = (size_t)(r.y - bw.y);
-    for (int k = 0; k <= job->nbefore; k++)
-        for (int y = r.h - 1; y >= 0; y--) { /* last row first: rows only move forward */
-            const size_t from = (size_t)y * (size_t)r.w, to = ((size_t)y + oy) * (size_t)bw.w + ox;
-            for (int b = 0; b < RW_BAND_COUNT; b++)
-                if (win[k].band[b] != NULL && (job->band_mask & RW_BAND_BIT(b)))
-                    memmove(win[k].band[b] + to, win[k].band[b] + from, (size_t)r.w * sizeof(float));
-            memmove(win[k].qa + to, win[k].qa + from, (size_t)r.w);
-        }
+    for (int k = 0; k <= job->nbefore; k++) {
+        for (int b = 0; b < RW_BAND_COUNT; b++)
+            if (win[k].band[b] != NULL && (job->band_mask & RW_BAND_BIT(b)))
+                place_rows(win[k].band[b], win[k].band[b], sizeof(float), r.w, r.h, (size_t)bw.w, ox, oy);
+        place_rows(win[k].qa, win[k].qa, 1, r.w, r.h, (size_t)bw.w, ox, oy);
+    }
 }
 
 /* Reads every scene over tile t into the worker's buffers, laid out over
@@ -295,6 +298,14 @@ void scan_workers_destroy(scan_workers *ws)
         worker_destroy(ws->w[i]);
     free(ws->w);
     free(ws);
+}
+
+size_t scan_workers_bytes(const scan_workers *ws)
+{
+    size_t sum = 0;
+    for (int i = 0; i < ws->n; i++)
+        sum += ws->w[i]->bytes;
+    return sum;
 }
 
 rw_status scan_workers_create(const scan_job *job, scan_workers **out, rw_error *err)

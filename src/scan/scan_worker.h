@@ -31,6 +31,7 @@ typedef struct scan_worker {
     uint8_t *zone, *cls, *flag;
     float *score;
     rw_label_scratch *scratch;
+    size_t bytes; /* held in the buffers above */
     rw_error err;
 } scan_worker;
 

@@ -3,6 +3,7 @@
  * Sentinel-2-like GeoTIFFs in UTM 50N, the later one with a bright bare
  * square where the earlier one has vegetation. The earlier scene is on a
  * coarser, shifted grid so the warp onto the later grid is exercised. */
+#include "test_fs.h"
 #include "checklist.h"
 #include "chip_render.h"
 
@@ -565,24 +566,6 @@ static void test_write_chips_errors(void **state)
 }
 
 /* ---- set-up ------------------------------------------------------------- */
-
-static void remove_tree(const char *path)
-{
-    DIR *dir = opendir(path);
-    if (dir == NULL) {
-        unlink(path);
-        return;
-    }
-    struct dirent *e;
-    char child[2048];
-    while ((e = readdir(dir)) != NULL)
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
-            snprintf(child, sizeof(child), "%s/%s", path, e->d_name);
-            remove_tree(child);
-        }
-    closedir(dir);
-    rmdir(path);
-}
 
 static int setup(void **state)
 {

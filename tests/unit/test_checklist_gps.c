@@ -4,6 +4,7 @@
  * points near Poyang Lake (patches are squares in UTM 50N, EPSG:32650) and
  * a name holding "<&>", reserve R02 with none. The writers run once per
  * test on a fresh folder; files are read back with OGR and as text. */
+#include "test_fs.h"
 #include "checklist.h"
 
 #include <cpl_conv.h>
@@ -98,25 +99,6 @@ static int count_of(const char *text, const char *needle)
     for (const char *p = strstr(text, needle); p; p = strstr(p + 1, needle))
         n++;
     return n;
-}
-
-static void remove_tree(const char *path)
-{
-    DIR *d = opendir(path);
-    if (!d) {
-        unlink(path);
-        return;
-    }
-    struct dirent *e;
-    char child[1024];
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        snprintf(child, sizeof(child), "%s/%s", path, e->d_name);
-        remove_tree(child);
-    }
-    closedir(d);
-    rmdir(path);
 }
 
 static OGRCoordinateTransformationH make_ct(int from, int to)

@@ -2,6 +2,7 @@
  * atomic JSON files, and detections.gpkg + points.csv. Each test works in
  * its own sub-folder of one temporary folder. Detections sit near Poyang
  * Lake; patches are in UTM 50N (EPSG:32650). */
+#include "test_fs.h"
 #include "detections_read.h"
 #include "detections_write.h"
 #include "manifest.h"
@@ -106,22 +107,6 @@ static int count_entries(const char *path)
             n++;
     closedir(dir);
     return n;
-}
-
-static void remove_tree(const char *path)
-{
-    DIR *dir = opendir(path);
-    if (dir == NULL) {
-        unlink(path);
-        return;
-    }
-    struct dirent *e;
-    char child[1024];
-    while ((e = readdir(dir)) != NULL)
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-            remove_tree(join(child, sizeof(child), path, e->d_name));
-    closedir(dir);
-    rmdir(path);
 }
 
 static unsigned file_mode(const char *path)
