@@ -1,6 +1,6 @@
 /* Pass 2: per tile, the baseline (median of the clear normalised earlier
  * dates), the change class per pixel from the rule table, the
- * neighbourhood rules over the 1-pixel halo (shores, banks, plume edges,
+ * neighbourhood rules over the 1-pixel halo (shores, banks, channel edges,
  * misregistration fringes), the context flags, and the tile's labels. */
 #include "scan_worker.h"
 
@@ -182,15 +182,25 @@ static bool fringe(const scan_worker *w, int x, int y)
     return false;
 }
 
-/* Water now at the edge of a certain plume whose own baseline matched no
- * rule: an earlier scene resampled onto the analysis grid blends the bank
- * into the channel's edge pixels. Compared with the plume neighbour's
- * baseline (the clear channel), it is turbid when the rules say so. One
- * pixel deep; clean water next to a plume stays clean. */
-static uint8_t plume_edge_class(const scan_job *job, const scan_worker *w, int x, int y, float *score)
+/* A pixel at the edge of a certain change in a channel that stayed water
+ * on every earlier date: a turbid plume (water now) or a dry bed (land
+ * now). Resampling an earlier scene onto the analysis grid blends the
+ * bank into the channel's edge pixels, so their own baseline is no longer
+ * water by the rules, although the mask (resampled by nearest neighbour:
+ * the majority of the pixel) says it was. Compared with the baseline of
+ * the neighbour that changed (the channel itself), the pixel takes that
+ * change when the rules agree. One pixel deep; water next to a plume
+ * stays clean water, and bank land next to a dry bed stays land, unless
+ * the rules say otherwise. */
+static uint8_t channel_edge_class(const scan_job *job, const scan_worker *w, int x, int y, float *score)
 {
     const rw_rect bw = w->bwin;
     const size_t j = (size_t)y * (size_t)bw.w + (size_t)x;
+    const bool water_now = (w->aq[j] & RW_QA_WATER) != 0;
+    const uint8_t sure = water_now ? FACT_TURBID : FACT_NEW_BED;
+    const rw_change_class want = water_now ? RW_CHANGE_TURBIDITY : RW_CHANGE_WATER_TO_LAND;
+    if (!water_now && !(w->facts[j] & FACT_ALL_WATER))
+        return RW_CHANGE_NONE; /* bank land: the mask says it was land */
     float after[RW_BAND_COUNT], base[RW_BAND_COUNT];
     for (int b = 0; b < RW_BAND_COUNT; b++)
         after[b] = (job->band_mask & RW_BAND_BIT(b)) ? w->a[b][j] : NAN;
@@ -201,14 +211,14 @@ static uint8_t plume_edge_class(const scan_job *job, const scan_worker *w, int x
             if (nx < 0 || ny < 0 || nx >= bw.w || ny >= bw.h)
                 continue;
             const size_t n = (size_t)ny * (size_t)bw.w + (size_t)nx;
-            if (!(w->facts[n] & FACT_TURBID))
+            if (!(w->facts[n] & sure))
                 continue;
             for (int b = 0; b < RW_BAND_COUNT; b++)
                 base[b] = (job->band_mask & RW_BAND_BIT(b)) ? w->base[b][n] : NAN;
             float s = 0.0f;
-            if (rw_change_classify_pixel(job->rules, base, after, job->band_mask, &s, NULL) == RW_CHANGE_TURBIDITY) {
+            if (rw_change_classify_pixel(job->rules, base, after, job->band_mask, &s, NULL) == want) {
                 *score = s;
-                return RW_CHANGE_TURBIDITY;
+                return (uint8_t)want;
             }
         }
     return RW_CHANGE_NONE;
@@ -240,8 +250,8 @@ static rw_status label_tile(const scan_job *job, scan_worker *w, int t, rw_label
             c = RW_CHANGE_NONE;
         else if ((f & FACT_MIXED) && !(f & FACT_SURE))
             c = bank_class(job, w, x + r.x - w->bwin.x, y + r.y - w->bwin.y, &score);
-        if (c == RW_CHANGE_NONE && (f & FACT_CLEAR) && (w->aq[j] & RW_QA_WATER) && scan_qa_clear(w->aq[j]) && w->reserve[i] != 0)
-            c = plume_edge_class(job, w, x + r.x - w->bwin.x, y + r.y - w->bwin.y, &score);
+        if (c == RW_CHANGE_NONE && (f & FACT_CLEAR) && scan_qa_clear(w->aq[j]) && w->reserve[i] != 0)
+            c = channel_edge_class(job, w, x + r.x - w->bwin.x, y + r.y - w->bwin.y, &score);
         /* on or next to a shore that was water on some earlier dates and
          * land on others, lost vegetation is the lake's stage (or a bank
          * the dates disagree on), not a disturbance */
