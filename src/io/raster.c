@@ -194,6 +194,28 @@ void rw_raster_to_reflectance(const float *in, size_t n, double scale, double of
         out[k] = (has_nodata && in[k] == nd) ? NAN : in[k] * s + o;
 }
 
+void rw_raster_u16_to_reflectance(const uint16_t *restrict in, size_t n, double scale, double offset,
+                                  int has_nodata, double nodata, float *restrict out)
+{
+    const float s = (float)scale, o = (float)offset, nan = NAN;
+    /* a nodata value no UInt16 takes matches nothing */
+    const int nd = has_nodata && nodata >= 0 && nodata <= 65535 && nodata == floor(nodata) ? (int)nodata : -1;
+    int32_t nan_bits;
+    memcpy(&nan_bits, &nan, sizeof(nan_bits));
+    /* -O2 leaves loops of unknown length scalar unless told (simd), and a
+     * float select stays a branch (FP ops may trap): NAN goes in by a
+     * bit mask instead, 4 values at a time */
+#pragma omp simd
+    for (size_t k = 0; k < n; k++) {
+        const float v = (float)in[k] * s + o;
+        const int32_t m = -(int32_t)((int)in[k] == nd);
+        int32_t bits;
+        memcpy(&bits, &v, sizeof(bits));
+        bits = (bits & ~m) | (nan_bits & m);
+        memcpy(&out[k], &bits, sizeof(bits));
+    }
+}
+
 rw_status rw_raster_read_reflectance(GDALDatasetH ds, const char *what, rw_rect r,
                                      const int *bands, int n, const double *scale,
                                      const double *offset, const int *has_nodata,
@@ -213,11 +235,22 @@ done:
     return st;
 }
 
+bool rw_raster_fits_u16(GDALDatasetH ds, const int *bands, int n)
+{
+    for (int i = 0; i < n; i++) {
+        GDALRasterBandH b = GDALGetRasterBand(ds, bands[i]);
+        const GDALDataType t = b != NULL ? GDALGetRasterDataType(b) : GDT_Unknown;
+        if (t != GDT_Byte && t != GDT_UInt16)
+            return false;
+    }
+    return true;
+}
+
 rw_status rw_raster_read_planes(GDALDatasetH ds, const char *what, rw_rect r,
-                                const int *bands, int n, float *planes,
+                                const int *bands, int n, GDALDataType type, void *planes,
                                 rw_error *err)
 {
-    if (GDALDatasetRasterIO(ds, GF_Read, r.x, r.y, r.w, r.h, planes, r.w, r.h, GDT_Float32, n, (int *)bands, 0,
+    if (GDALDatasetRasterIO(ds, GF_Read, r.x, r.y, r.w, r.h, planes, r.w, r.h, type, n, (int *)bands, 0,
                             0, 0) != CE_None)
         return rw_error_set(err, RW_ERR_IO, __FILE__, __LINE__, "%s: read failed at pixel %d,%d: %s", what, r.x,
                             r.y, CPLGetLastErrorMsg());

@@ -63,18 +63,27 @@ rw_status rw_raster_read_reflectance(GDALDatasetH ds, const char *what, rw_rect 
                                      const double *nodata, float *const *out,
                                      rw_error *err);
 
+/* True when bands (1-based, n) of ds are all Byte or UInt16: they then
+ * read as UInt16 planes, which GDAL copies out of its blocks several
+ * times faster than it converts them to Float32. */
+bool rw_raster_fits_u16(GDALDatasetH ds, const int *bands, int n);
+
 /* Reads window r of bands (1-based, n) of ds into planes (n * r.w * r.h
- * floats, band after band) in one dataset read: a pixel-interleaved file
- * then decodes each block once, where band-by-band reads of whole blocks
- * decode it once per band. */
+ * values of type, GDT_UInt16 or GDT_Float32, band after band) in one
+ * dataset read: a pixel-interleaved file then decodes each block once,
+ * where band-by-band reads of whole blocks decode it once per band. */
 rw_status rw_raster_read_planes(GDALDatasetH ds, const char *what, rw_rect r,
-                                const int *bands, int n, float *planes,
+                                const int *bands, int n, GDALDataType type, void *planes,
                                 rw_error *err);
 
 /* out[i] = in[i] * scale + offset for n values; in[i] == nodata (when
  * has_nodata) becomes NAN. in and out may be the same. */
 void rw_raster_to_reflectance(const float *in, size_t n, double scale, double offset,
                               int has_nodata, double nodata, float *out);
+
+/* The same from UInt16 values; in and out must not overlap. */
+void rw_raster_u16_to_reflectance(const uint16_t *restrict in, size_t n, double scale, double offset,
+                                  int has_nodata, double nodata, float *restrict out);
 
 /* Reads window r of one band as UInt16 (masks, QA). */
 rw_status rw_raster_read_u16(GDALDatasetH ds, const char *what, rw_rect r, int band,

@@ -95,11 +95,6 @@ rw_status scan_inputs_open(scan_job *job, rw_error *err);
  * otherwise (bilinear reflectance, nearest for the mask). */
 rw_status scan_scene_place(scan_job *job, scan_scene *s, int index, rw_error *err);
 
-/* scan_coreg.c (--coregister): estimates each earlier scene's offset from
- * the later one (normalised cross-correlation of the NIR band over fixed
- * windows in the reserves, sub-pixel by a parabola) and re-places a scene
- * that is off by 0.1 pixel or more. Independent of tiles and threads. */
-rw_status scan_coregister(scan_job *job, rw_error *err);
 void scan_inputs_close(scan_job *job);
 
 /* scan_worker.c, scan_sample.c, scan_detect.c: the two passes over
@@ -112,10 +107,28 @@ typedef struct scan_workers scan_workers;
 size_t scan_workers_bytes(const scan_workers *ws);
 rw_status scan_workers_create(const scan_job *job, scan_workers **out, rw_error *err);
 void scan_workers_destroy(scan_workers *ws);
+/* Worker i's reflectance handle on scene k (0 the later, 1.. the earlier
+ * ones), and the number of workers. */
+GDALDatasetH scan_workers_refl(const scan_workers *ws, int i, int k);
+int scan_workers_count(const scan_workers *ws);
+/* Reopens every worker's handles on scene k after scan_scene_place. */
+rw_status scan_workers_reopen(const scan_job *job, scan_workers *ws, int k, rw_error *err);
+/* Which of nt threads reads planned tile t in both passes (-1: t is not
+ * planned). */
+int scan_tiles_owner(const scan_job *job, int nt, int t);
 rw_status scan_tiles_sample(scan_job *job, scan_workers *ws, int stride, rw_progress_fn progress, void *user,
                             rw_error *err);
 rw_status scan_tiles_label(const scan_job *job, scan_workers *ws, rw_label_tile_result **results,
                            rw_progress_fn progress, void *user, rw_error *err);
+
+/* scan_coreg.c (--coregister): estimates each earlier scene's offset from
+ * the later one (normalised cross-correlation of the NIR band over fixed
+ * windows in the reserves, sub-pixel by a parabola) and re-places a scene
+ * that is off by 0.1 pixel or more. Independent of tiles and threads.
+ * Windows are read with the workers' handles, each by the thread that
+ * reads its tile later, so the blocks it decodes stay in GDAL's cache
+ * for the sampling pass. */
+rw_status scan_coregister(scan_job *job, scan_workers *ws, rw_error *err);
 
 /* scan_category.c */
 typedef struct scan_category_in {

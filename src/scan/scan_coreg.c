@@ -21,6 +21,7 @@
 #include <cpl_error.h>
 #include <gdal.h>
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -107,31 +108,44 @@ static int coreg_windows(const scan_job *job, rw_rect ext, rw_rect out[COREG_LAT
     return n;
 }
 
-/* Sums every window's correlations into per[k], windows in parallel, each
- * thread with its own handles. */
-static rw_status accumulate_windows(const scan_job *job, const scan_scene *before, const rw_rect *win, int n,
+/* The tile that holds window w's centre. */
+static int window_tile(const scan_job *job, rw_rect w)
+{
+    const rw_tiling *tl = &job->tiling;
+    const int cx = w.x + w.w / 2, cy = w.y + w.h / 2;
+    for (int t = 0; t < rw_tiling_count(tl); t++) {
+        const rw_rect r = rw_tiling_rect(tl, t);
+        if (cx >= r.x && cy >= r.y && cx < r.x + r.w && cy < r.y + r.h)
+            return t;
+    }
+    return 0;
+}
+
+/* Sums every window's correlations into per[k], windows in parallel with
+ * the workers' handles: a window goes to the thread that reads its tile
+ * in the sampling pass, which then finds the blocks in GDAL's cache (a
+ * handle's blocks are its own); windows outside planned tiles go round. */
+static rw_status accumulate_windows(const scan_job *job, scan_workers *ws, int k_before, const rw_rect *win, int n,
                                     ncc_sums (*per)[COREG_SPAN][COREG_SPAN], rw_error *err)
 {
     const rw_rect grid = {0, 0, job->after.info.width, job->after.info.height};
+    const scan_scene *before = &job->before[k_before];
     int failed = 0;
-#pragma omp parallel num_threads(job->threads)
+#pragma omp parallel num_threads(scan_workers_count(ws))
     {
         rw_error local;
         rw_error_clear(&local);
         rw_status ok = RW_OK;
+        const int id = omp_get_thread_num(), nt = omp_get_num_threads();
         const int side = COREG_SIDE + 2 * COREG_RADIUS;
         float *a = malloc(sizeof(float) * COREG_SIDE * COREG_SIDE);
         float *b = malloc(sizeof(float) * (size_t)side * (size_t)side);
-        GDALDatasetH da = GDALOpenEx(job->after.refl_path, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
-        GDALDatasetH db = GDALOpenEx(before->refl_path, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
+        GDALDatasetH da = scan_workers_refl(ws, id, 0), db = scan_workers_refl(ws, id, 1 + k_before);
         if (a == NULL || b == NULL)
             ok = rw_error_set(&local, RW_ERR_NOMEM, __FILE__, __LINE__, "out of memory for co-registration");
-        else if (da == NULL || db == NULL)
-            ok = rw_error_set(&local, RW_ERR_IO, __FILE__, __LINE__, "%s: cannot open for co-registration: %s",
-                              da == NULL ? job->after.info.path : before->info.path, CPLGetLastErrorMsg());
-#pragma omp for schedule(dynamic)
-        for (int k = 0; k < n; k++) {
-            if (ok != RW_OK)
+        for (int k = 0; k < n && ok == RW_OK; k++) {
+            const int owner = scan_tiles_owner(job, nt, window_tile(job, win[k]));
+            if ((owner >= 0 ? owner : k % nt) != id)
                 continue;
             const rw_rect w = win[k];
             const rw_rect bw = rw_rect_intersect(
@@ -153,10 +167,6 @@ static rw_status accumulate_windows(const scan_job *job, const scan_scene *befor
         }
         free(a);
         free(b);
-        if (da != NULL)
-            GDALClose(da);
-        if (db != NULL)
-            GDALClose(db);
     }
     return failed ? err->status : RW_OK;
 }
@@ -164,7 +174,7 @@ static rw_status accumulate_windows(const scan_job *job, const scan_scene *befor
 /* The offset (dx, dy) in analysis pixels such that the earlier scene at
  * (x + dx, y + dy) shows what the later one shows at (x, y); false when
  * no trustworthy peak was found. */
-static rw_status measure(const scan_job *job, const scan_scene *before, double shift[2], bool *found,
+static rw_status measure(const scan_job *job, scan_workers *ws, int k_before, double shift[2], bool *found,
                          rw_error *err)
 {
     rw_status st = RW_OK;
@@ -187,7 +197,7 @@ static rw_status measure(const scan_job *job, const scan_scene *before, double s
     const int n = coreg_windows(job, ext, win);
     per = rw_calloc((size_t)n + 1, sizeof(*per), err);
     RW_FAIL_IF(per == NULL, err, RW_ERR_NOMEM, "out of memory for co-registration");
-    RW_CHECK(accumulate_windows(job, before, win, n, per, err));
+    RW_CHECK(accumulate_windows(job, ws, k_before, win, n, per, err));
     /* The mean of the windows' own correlation surfaces, over the windows
      * that find a peak at all: a window under a cloud in one scene
      * correlates with nothing, and pooled sums would let its bright
@@ -227,7 +237,7 @@ done:
     return st;
 }
 
-rw_status scan_coregister(scan_job *job, rw_error *err)
+rw_status scan_coregister(scan_job *job, scan_workers *ws, rw_error *err)
 {
     rw_status st = RW_OK;
     const double *gt = job->after.info.gt;
@@ -235,7 +245,7 @@ rw_status scan_coregister(scan_job *job, rw_error *err)
         scan_scene *s = &job->before[k];
         double px[2] = {0, 0};
         bool found;
-        RW_CHECK(measure(job, s, px, &found, err));
+        RW_CHECK(measure(job, ws, k, px, &found, err));
         /* a shift in metres cannot move degrees: a geographic delivery is
          * warped as it is */
         if (!found || hypot(px[0], px[1]) < COREG_MIN_PX || s->info.geographic)
@@ -251,6 +261,7 @@ rw_status scan_coregister(scan_job *job, rw_error *err)
         s->shift_m[0] = -px[0] * gt[1];
         s->shift_m[1] = -px[1] * gt[5];
         RW_CHECK(scan_scene_place(job, s, k, err));
+        RW_CHECK(scan_workers_reopen(job, ws, 1 + k, err));
     }
 done:
     return st;

@@ -133,13 +133,13 @@ rw_status rw_scan_run(const rw_scan_options *opt, rw_progress_fn progress, void 
     RW_CHECK(rw_format(manifest, sizeof(manifest), err, "%s/manifest.json", opt->out_dir));
     remove(manifest);
     RW_CHECK(scan_inputs_open(&job, err));
-    if (opt->coregister)
-        RW_CHECK(scan_coregister(&job, err));
     RW_CHECK(scan_halo_create(&job.tiling, job.band_mask, 1 + job.nbefore, &job.halo, err));
     /* the cache is process-wide: the caller's size comes back at the end */
     cache_before = GDALGetCacheMax64();
     RW_CHECK(scan_workers_create(&job, &workers, err));
     set_block_cache(workers);
+    if (opt->coregister)
+        RW_CHECK(scan_coregister(&job, workers, err));
     RW_CHECK(scan_tiles_sample(&job, workers, sample_stride(&job), progress, progress_user, err));
     const int ntiles = rw_tiling_count(&job.tiling);
     tiles = rw_calloc((size_t)ntiles, sizeof(*tiles), err);

@@ -19,7 +19,20 @@ static void handles_close(scene_handles *h)
     h->refl = h->mask = NULL;
 }
 
-static rw_status handles_open(const scan_scene *s, scene_handles *h, rw_error *err)
+/* The bands read from a scene's reflectance file, and its mask band when
+ * the same file holds it; returns their number. */
+static int scene_bands(const scan_job *job, const scan_scene *s, const scene_handles *h, int *bands)
+{
+    int n = 0;
+    for (int b = 0; b < RW_BAND_COUNT; b++)
+        if (job->band_mask & RW_BAND_BIT(b))
+            bands[n++] = s->refl_band[b];
+    if (s->mask_band > 0 && s->match.profile->mask != RW_MASK_NONE && h->mask == h->refl)
+        bands[n++] = s->mask_band;
+    return n;
+}
+
+static rw_status handles_open(const scan_job *job, const scan_scene *s, scene_handles *h, rw_error *err)
 {
     h->refl = GDALOpenEx(s->refl_path, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
     if (h->refl == NULL)
@@ -35,6 +48,8 @@ static rw_status handles_open(const scan_scene *s, scene_handles *h, rw_error *e
             return rw_error_set(err, RW_ERR_IO, __FILE__, __LINE__, "%s: cannot open its mask: %s",
                                 s->info.path, CPLGetLastErrorMsg());
     }
+    int bands[RW_BAND_COUNT + 1];
+    h->u16 = rw_raster_fits_u16(h->refl, bands, scene_bands(job, s, h, bands));
     return RW_OK;
 }
 
@@ -107,12 +122,12 @@ static scan_worker *worker_create(const scan_job *job, rw_error *err)
         worker_destroy(w);
         return NULL;
     }
-    if (handles_open(&job->after, &w->after, err) != RW_OK) {
+    if (handles_open(job, &job->after, &w->after, err) != RW_OK) {
         worker_destroy(w);
         return NULL;
     }
     for (int k = 0; k < job->nbefore; k++) {
-        if (handles_open(&job->before[k], &w->before[k], err) != RW_OK) {
+        if (handles_open(job, &job->before[k], &w->before[k], err) != RW_OK) {
             worker_destroy(w);
             return NULL;
         }
@@ -135,88 +150,127 @@ static void place_rows(void *dst, const void *src, size_t elem, int w, int h, si
 }
 
 /* Reads window r of the analysis grid from a scene into planes (as
- * rw_raster_read_planes), at the scene's whole-pixel co-registration
- * offset; what falls outside the file is NAN. */
+ * rw_raster_read_planes, values of type), at the scene's whole-pixel
+ * co-registration offset. *in is the part of r the file covers, relative
+ * to r; the rest is 0 (UInt16) or NAN. */
 static rw_status read_planes_at(const scan_scene *s, GDALDatasetH ds, rw_rect r, const int *bands, int n,
-                                float *planes, rw_error *err)
+                                GDALDataType type, void *planes, rw_rect *in, rw_error *err)
 {
     rw_status st = RW_OK;
     const rw_rect src = {r.x + s->offset_px[0], r.y + s->offset_px[1], r.w, r.h};
-    const rw_rect in = rw_rect_intersect(src, (rw_rect){0, 0, s->info.width, s->info.height});
-    if (in.x == src.x && in.y == src.y && in.w == src.w && in.h == src.h)
-        return rw_raster_read_planes(ds, s->info.path, src, bands, n, planes, err);
-    const size_t npx = (size_t)r.w * (size_t)r.h, nin = (size_t)in.w * (size_t)in.h;
-    if (!rw_rect_is_empty(in))
-        RW_CHECK(rw_raster_read_planes(ds, s->info.path, in, bands, n, planes, err));
-    /* spread each plane from in's layout to r's, last plane first: values
+    const rw_rect got = rw_rect_intersect(src, (rw_rect){0, 0, s->info.width, s->info.height});
+    *in = (rw_rect){got.x - src.x, got.y - src.y, got.w, got.h};
+    if (got.w == r.w && got.h == r.h)
+        return rw_raster_read_planes(ds, s->info.path, got, bands, n, type, planes, err);
+    if (!rw_rect_is_empty(got))
+        RW_CHECK(rw_raster_read_planes(ds, s->info.path, got, bands, n, type, planes, err));
+    /* spread each plane from got's layout to r's, last plane first: values
      * only move forward */
-    const size_t ox = (size_t)(in.x - src.x), oy = (size_t)(in.y - src.y);
+    const size_t elem = (size_t)GDALGetDataTypeSizeBytes(type);
+    const size_t npx = (size_t)r.w * (size_t)r.h, nin = rw_rect_is_empty(got) ? 0 : (size_t)got.w * (size_t)got.h;
     for (int p = n - 1; p >= 0; p--) {
-        float *dst = planes + (size_t)p * npx;
-        place_rows(dst, planes + (size_t)p * nin, sizeof(float), in.w, in.h, (size_t)r.w, ox, oy);
+        char *dst = (char *)planes + (size_t)p * npx * elem;
+        if (nin > 0)
+            place_rows(dst, (char *)planes + (size_t)p * nin * elem, elem, in->w, in->h, (size_t)r.w, (size_t)in->x,
+                       (size_t)in->y);
         for (size_t i = 0; i < npx; i++) {
-            const size_t x = i % (size_t)r.w, y = i / (size_t)r.w;
-            if (x < ox || y < oy || x >= ox + (size_t)in.w || y >= oy + (size_t)in.h)
-                dst[i] = NAN;
+            const int x = (int)(i % (size_t)r.w), y = (int)(i / (size_t)r.w);
+            if (x < in->x || y < in->y || x >= in->x + in->w || y >= in->y + in->h) {
+                if (type == GDT_UInt16)
+                    ((uint16_t *)dst)[i] = 0;
+                else
+                    ((float *)dst)[i] = NAN;
+            }
         }
     }
 done:
     return st;
 }
 
-/* Reads one scene's window: reflectance per role and quality flags. The
- * bands, and the mask band when it is in the same file, come in one
- * dataset read into planes ((RW_BAND_COUNT + 1) planes of the window). */
+/* Where pixel (x, y) of a window read lands in the worker's buffers:
+ * index (y + oy) * stride + x + ox (the tile inside its halo). */
+typedef struct window_layout {
+    size_t stride, ox, oy;
+} window_layout;
+
+/* Converts row y of plane k (window r wide) to reflectance at its place. */
+static void convert_row(const scan_scene *s, bool u16, const float *planes, size_t npx, int k, int b, rw_rect r,
+                        int y, float *dst)
+{
+    const size_t at = (size_t)y * (size_t)r.w + (size_t)k * npx;
+    if (u16)
+        rw_raster_u16_to_reflectance((const uint16_t *)planes + at, (size_t)r.w, s->scale[b], s->offset[b],
+                                     s->has_nodata[b], s->nodata[b], dst);
+    else
+        rw_raster_to_reflectance(planes + at, (size_t)r.w, s->scale[b], s->offset[b], s->has_nodata[b],
+                                 s->nodata[b], dst);
+}
+
+/* Reads one scene's window r: reflectance per role and quality flags,
+ * written at their place in out and q (lay). The bands, and the mask band
+ * when it is in the same file, come in one dataset read into planes
+ * ((RW_BAND_COUNT + 1) planes of the window). */
 static rw_status read_scene(const scan_job *job, const scan_scene *s, const scene_handles *h, rw_rect r,
-                            float *const *out, uint8_t *q, uint16_t *u16, float *planes, rw_error *err)
+                            window_layout lay, float *const *out, uint8_t *q, uint16_t *u16, float *planes,
+                            rw_error *err)
 {
     rw_status st = RW_OK;
-    int bands[RW_BAND_COUNT + 1], n = 0;
-    float *dst[RW_BAND_COUNT];
+    int bands[RW_BAND_COUNT + 1];
+    const int nread = scene_bands(job, s, h, bands);
     const size_t npx = (size_t)r.w * (size_t)r.h;
-    for (int b = 0; b < RW_BAND_COUNT; b++) {
-        if (!(job->band_mask & RW_BAND_BIT(b)))
-            continue;
-        bands[n] = s->refl_band[b];
-        dst[n++] = out[b];
-    }
     const bool masked = s->mask_band > 0 && s->match.profile->mask != RW_MASK_NONE;
     const bool mask_here = masked && h->mask == h->refl;
-    if (mask_here)
-        bands[n] = s->mask_band;
-    RW_CHECK(read_planes_at(s, h->refl, r, bands, n + mask_here, planes, err));
-    for (int k = 0, b = 0; b < RW_BAND_COUNT; b++)
-        if (job->band_mask & RW_BAND_BIT(b)) {
-            rw_raster_to_reflectance(planes + (size_t)k * npx, npx, s->scale[b], s->offset[b], s->has_nodata[b],
-                                     s->nodata[b], out[b]);
-            k++;
-        }
-    if (mask_here) {
-        const float *m = planes + (size_t)n * npx;
-        for (size_t i = 0; i < npx; i++)
-            u16[i] = isnan(m[i]) ? 0 : (uint16_t)m[i];
-        rw_profiles_decode_mask_array(s->match.profile, u16, npx, q);
-    } else if (masked) {
-        /* a mask VRT of a warped scene: on the grid, never offset */
+    const int n = nread - mask_here;
+    rw_rect in;
+    RW_CHECK(read_planes_at(s, h->refl, r, bands, nread, h->u16 ? GDT_UInt16 : GDT_Float32, planes, &in, err));
+    if (masked && !mask_here) /* a mask VRT of a warped scene: on the grid, never offset */
         RW_CHECK(rw_raster_read_u16(h->mask, s->info.path, r, s->mask_band, u16, err));
-        rw_profiles_decode_mask_array(s->match.profile, u16, npx, q);
-    } else {
-        for (size_t i = 0; i < npx; i++) {
-            float px[RW_BAND_COUNT];
-            for (int b = 0; b < RW_BAND_COUNT; b++)
-                px[b] = (job->band_mask & RW_BAND_BIT(b)) ? out[b][i] : NAN;
-            q[i] = rw_profiles_spectral_mask(px);
+    const bool whole = in.w == r.w && in.h == r.h;
+    for (int y = 0; y < r.h; y++) {
+        const size_t row = (y + lay.oy) * lay.stride + lay.ox;
+        const bool row_in = y >= in.y && y < in.y + in.h;
+        for (int k = 0, b = 0; b < RW_BAND_COUNT; b++) {
+            if (!(job->band_mask & RW_BAND_BIT(b)))
+                continue;
+            float *dst = out[b] + row;
+            convert_row(s, h->u16, planes, npx, k++, b, r, y, dst);
+            for (int x = 0; x < r.w && !whole; x++) /* beyond the file: no data */
+                if (!row_in || x < in.x || x >= in.x + in.w)
+                    dst[x] = NAN;
+        }
+        uint8_t *qr = q + row;
+        const size_t at = (size_t)y * (size_t)r.w;
+        if (mask_here && h->u16) {
+            rw_profiles_decode_mask_array(s->match.profile, (const uint16_t *)planes + (size_t)n * npx + at,
+                                          (size_t)r.w, qr);
+        } else if (mask_here) {
+            const float *m = planes + (size_t)n * npx + at;
+            for (int x = 0; x < r.w; x++)
+                u16[at + (size_t)x] = isnan(m[x]) ? 0 : (uint16_t)m[x];
+            rw_profiles_decode_mask_array(s->match.profile, u16 + at, (size_t)r.w, qr);
+        } else if (masked) {
+            rw_profiles_decode_mask_array(s->match.profile, u16 + at, (size_t)r.w, qr);
+        } else {
+            for (int x = 0; x < r.w; x++) {
+                float px[RW_BAND_COUNT];
+                for (int b = 0; b < RW_BAND_COUNT; b++)
+                    px[b] = (job->band_mask & RW_BAND_BIT(b)) ? out[b][row + (size_t)x] : NAN;
+                qr[x] = rw_profiles_spectral_mask(px);
+            }
+        }
+        /* nodata in any band used makes the pixel nodata */
+        for (int b = 0; b < RW_BAND_COUNT; b++) {
+            if (!(job->band_mask & RW_BAND_BIT(b)))
+                continue;
+            const float *v = out[b] + row;
+#pragma omp simd
+            for (int x = 0; x < r.w; x++)
+                qr[x] |= isnan(v[x]) ? RW_QA_NODATA : 0;
         }
     }
-    /* nodata in any band used makes the pixel nodata */
-    for (int k = 0; k < n; k++)
-        for (size_t i = 0; i < npx; i++)
-            if (isnan(dst[k][i]))
-                q[i] |= RW_QA_NODATA;
 done:
     return st;
 }
-
 
 /* The worker's buffers of scene k (0 the later, 1.. the earlier ones). */
 static void worker_windows(const scan_job *job, const scan_worker *w, scan_window *out)
@@ -228,25 +282,12 @@ static void worker_windows(const scan_job *job, const scan_worker *w, scan_windo
     }
 }
 
-static rw_status read_scene_k(const scan_job *job, scan_worker *w, int k, rw_rect r, const scan_window *dst,
-                              rw_error *err)
+static rw_status read_scene_k(const scan_job *job, scan_worker *w, int k, rw_rect r, window_layout lay,
+                              const scan_window *dst, rw_error *err)
 {
     const scan_scene *s = k == 0 ? &job->after : &job->before[k - 1];
     const scene_handles *h = k == 0 ? &w->after : &w->before[k - 1];
-    return read_scene(job, s, h, r, dst->band, dst->qa, w->u16, w->planes, err);
-}
-
-/* Moves planes read as window r (r.w wide) to their place in w->bwin. */
-static void expand_to_halo(const scan_job *job, const scan_worker *w, rw_rect r, const scan_window *win)
-{
-    const rw_rect bw = w->bwin;
-    const size_t ox = (size_t)(r.x - bw.x), oy = (size_t)(r.y - bw.y);
-    for (int k = 0; k <= job->nbefore; k++) {
-        for (int b = 0; b < RW_BAND_COUNT; b++)
-            if (win[k].band[b] != NULL && (job->band_mask & RW_BAND_BIT(b)))
-                place_rows(win[k].band[b], win[k].band[b], sizeof(float), r.w, r.h, (size_t)bw.w, ox, oy);
-        place_rows(win[k].qa, win[k].qa, 1, r.w, r.h, (size_t)bw.w, ox, oy);
-    }
+    return read_scene(job, s, h, r, lay, dst->band, dst->qa, w->u16, w->planes, err);
 }
 
 /* Reads every scene over tile t into the worker's buffers, laid out over
@@ -262,13 +303,13 @@ rw_status scan_worker_read(const scan_job *job, scan_worker *w, int t, bool halo
     scan_window win[SCAN_MAX_BEFORE + 1];
     worker_windows(job, w, win);
     w->bwin = halo ? rw_rect_intersect((rw_rect){r.x - 1, r.y - 1, r.w + 2, r.h + 2}, grid) : r;
+    const window_layout lay = {(size_t)w->bwin.w, (size_t)(r.x - w->bwin.x), (size_t)(r.y - w->bwin.y)};
     for (int k = 0; k <= job->nbefore; k++)
-        RW_CHECK(read_scene_k(job, w, k, r, &win[k], err));
+        RW_CHECK(read_scene_k(job, w, k, r, lay, &win[k], err));
     if (!halo) {
         RW_CHECK(scan_halo_save(job->halo, t, win, err));
         goto done;
     }
-    expand_to_halo(job, w, r, win);
     RW_CHECK(scan_halo_load(job->halo, t, job->planned, w->bwin, win, err));
 done:
     return st;
@@ -298,6 +339,25 @@ void scan_workers_destroy(scan_workers *ws)
         worker_destroy(ws->w[i]);
     free(ws->w);
     free(ws);
+}
+
+GDALDatasetH scan_workers_refl(const scan_workers *ws, int i, int k)
+{
+    return k == 0 ? ws->w[i]->after.refl : ws->w[i]->before[k - 1].refl;
+}
+
+int scan_workers_count(const scan_workers *ws) { return ws->n; }
+
+rw_status scan_workers_reopen(const scan_job *job, scan_workers *ws, int k, rw_error *err)
+{
+    for (int i = 0; i < ws->n; i++) {
+        scene_handles *h = k == 0 ? &ws->w[i]->after : &ws->w[i]->before[k - 1];
+        handles_close(h);
+        const rw_status st = handles_open(job, k == 0 ? &job->after : &job->before[k - 1], h, err);
+        if (st != RW_OK)
+            return st;
+    }
+    return RW_OK;
 }
 
 size_t scan_workers_bytes(const scan_workers *ws)
@@ -339,6 +399,32 @@ done:
  * a block stays decoded only in the cache of the handle that read it.
  * Backwards (the second pass) starts with the tiles the first pass read
  * last, whose blocks GDAL still holds. */
+/* Thread id's run of nplan planned tiles among nt: [lo, hi). */
+static void run_bounds(int nplan, int id, int nt, int *lo, int *hi)
+{
+    *lo = (int)((long long)nplan * id / nt);
+    *hi = (int)((long long)nplan * (id + 1) / nt);
+}
+
+int scan_tiles_owner(const scan_job *job, int nt, int t)
+{
+    if (!job->planned[t])
+        return -1;
+    int nplan = 0, j = -1;
+    for (int u = 0; u < rw_tiling_count(&job->tiling); u++) {
+        if (u == t)
+            j = nplan;
+        nplan += job->planned[u] != 0;
+    }
+    for (int id = 0; id < nt; id++) {
+        int lo, hi;
+        run_bounds(nplan, id, nt, &lo, &hi);
+        if (j >= lo && j < hi)
+            return id;
+    }
+    return -1;
+}
+
 rw_status scan_tiles_run(const scan_job *job, scan_workers *ws, bool backward, scan_tile_fn work, void *ctx,
                            rw_progress_fn progress, void *user, double start, double span, const char *what,
                            rw_error *err)
@@ -357,7 +443,8 @@ rw_status scan_tiles_run(const scan_job *job, scan_workers *ws, bool backward, s
         rw_error_clear(&local);
         const int id = omp_get_thread_num(), nt = omp_get_num_threads();
         scan_worker *w = ws->w[id];
-        const int lo = (int)((long long)nplan * id / nt), hi = (int)((long long)nplan * (id + 1) / nt);
+        int lo, hi;
+        run_bounds(nplan, id, nt, &lo, &hi);
         for (int j = lo; j < hi; j++) {
             const int t = plan[backward ? lo + hi - 1 - j : j];
             int stop;

@@ -12,6 +12,7 @@
 
 typedef struct scene_handles {
     GDALDatasetH refl, mask;
+    bool u16; /* the bands (and mask) read as UInt16 */
 } scene_handles;
 
 typedef struct scan_worker {
