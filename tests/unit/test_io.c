@@ -6,6 +6,7 @@
 #include "detections_read.h"
 #include "detections_write.h"
 #include "manifest.h"
+#include "raster.h"
 
 #include <cpl_conv.h>
 #include <cpl_error.h>
@@ -259,6 +260,62 @@ static GDALDatasetH open_checked(const char *dir, GIntBig n)
 }
 
 /* ---- SHA-256 ------------------------------------------------------------ */
+
+/* The UInt16 conversion must give what the Float32 one gives for every
+ * value, with nodata (integral, in range) the one value that becomes NAN,
+ * and a nodata no UInt16 takes matching nothing. */
+static void test_u16_to_reflectance(void **state)
+{
+    (void)state;
+    const size_t n = 65536;
+    uint16_t *in = malloc(n * sizeof(*in));
+    float *f = malloc(n * sizeof(*f)), *want = malloc(n * sizeof(*want)), *got = malloc(n * sizeof(*got));
+    assert_non_null(in);
+    assert_non_null(f);
+    assert_non_null(want);
+    assert_non_null(got);
+    for (size_t i = 0; i < n; i++)
+        in[i] = (uint16_t)i, f[i] = (float)i;
+    const double nodata[] = {0.0, 65535.0, 0.5, 70000.0, -1.0};
+    for (size_t c = 0; c < sizeof(nodata) / sizeof(nodata[0]); c++) {
+        rw_raster_to_reflectance(f, n, 1e-4, -0.1, 1, nodata[c], want);
+        rw_raster_u16_to_reflectance(in, n, 1e-4, -0.1, 1, nodata[c], got);
+        size_t nans = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (isnan(want[i])) {
+                assert_true(isnan(got[i]));
+                nans++;
+            } else {
+                assert_memory_equal(&want[i], &got[i], sizeof(float));
+            }
+        }
+        assert_int_equal(nans, nodata[c] == floor(nodata[c]) && nodata[c] >= 0 && nodata[c] <= 65535 ? 1 : 0);
+    }
+    rw_raster_u16_to_reflectance(in, n, 1e-4, -0.1, 0, 0.0, got); /* no nodata: 0 is a value */
+    assert_float_equal(got[0], -0.1f, 1e-7);
+    assert_float_equal(got[10000], 0.9f, 1e-6);
+    free(in);
+    free(f);
+    free(want);
+    free(got);
+}
+
+/* Byte and UInt16 bands read as UInt16; any other type does not. */
+static void test_fits_u16(void **state)
+{
+    (void)state;
+    GDALDriverH mem = GDALGetDriverByName("MEM");
+    GDALDatasetH ds = GDALCreate(mem, "", 4, 4, 0, GDT_Byte, NULL);
+    assert_non_null(ds);
+    const GDALDataType types[] = {GDT_Byte, GDT_UInt16, GDT_Int16, GDT_Float32};
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(GDALAddBand(ds, types[i], NULL), CE_None);
+    assert_true(rw_raster_fits_u16(ds, (const int[]){1, 2}, 2));
+    assert_false(rw_raster_fits_u16(ds, (const int[]){1, 3}, 2));
+    assert_false(rw_raster_fits_u16(ds, (const int[]){4}, 1));
+    assert_false(rw_raster_fits_u16(ds, (const int[]){9}, 1)); /* no such band */
+    GDALClose(ds);
+}
 
 static void test_sha256_known(void **state)
 {
@@ -870,6 +927,8 @@ int main(void)
         cmocka_unit_test(test_detections_read_roundtrip),
         cmocka_unit_test(test_detections_csv_formula),
         cmocka_unit_test(test_detections_read_errors),
+        cmocka_unit_test(test_u16_to_reflectance),
+        cmocka_unit_test(test_fits_u16),
         cmocka_unit_test(test_sha256_known),
         cmocka_unit_test(test_sha256_large),
         cmocka_unit_test(test_sha256_missing),
