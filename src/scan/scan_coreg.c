@@ -27,6 +27,7 @@
 
 #define COREG_RADIUS 2     /* whole pixels searched each way */
 #define COREG_SIDE 192     /* window side, pixels */
+#define COREG_CELL 256     /* windows sit in the middle of cells this big */
 #define COREG_LATTICE 4    /* windows per side of the reserves' extent */
 #define COREG_MIN_PX 0.1   /* smaller offsets are left alone */
 #define COREG_MIN_NCC 0.3  /* below it the peak is not trusted */
@@ -90,20 +91,42 @@ static double vertex(double l, double c, double r)
     return v < -0.5 ? -0.5 : v > 0.5 ? 0.5 : v;
 }
 
-/* The windows: centres on a fixed lattice of the reserves' extent, so the
- * same for any tile size or thread count. Returns the number of windows. */
+/* The windows: for each point of a fixed lattice over the reserves'
+ * extent, the nearest cell of a fixed COREG_CELL grid whose window (the
+ * cell's middle) touches a reserve, each cell once. Windows in reserves
+ * measure where the scan looks, and their blocks are the ones the
+ * sampling pass decodes anyway; a window inside one cell, and the grid
+ * aligned to any power-of-two block size up to COREG_CELL, lies in one
+ * block. The same for any tile size or thread count. Returns the number
+ * of windows. */
 static int coreg_windows(const scan_job *job, rw_rect ext, rw_rect out[COREG_LATTICE * COREG_LATTICE])
 {
-    const rw_rect grid = {0, 0, job->after.info.width, job->after.info.height};
+    const double *gt = job->after.info.gt;
+    const int cw = job->after.info.width / COREG_CELL, ch = job->after.info.height / COREG_CELL;
+    const int margin = (COREG_CELL - COREG_SIDE) / 2;
     int n = 0;
     for (int j = 0; j < COREG_LATTICE; j++)
         for (int i = 0; i < COREG_LATTICE; i++) {
-            const int cx = ext.x + (int)((i + 0.5) * ext.w / COREG_LATTICE);
-            const int cy = ext.y + (int)((j + 0.5) * ext.h / COREG_LATTICE);
-            const rw_rect w = rw_rect_intersect(
-                (rw_rect){cx - COREG_SIDE / 2, cy - COREG_SIDE / 2, COREG_SIDE, COREG_SIDE}, grid);
-            if (!rw_rect_is_empty(w))
-                out[n++] = w;
+            const double px = ext.x + (i + 0.5) * ext.w / COREG_LATTICE, py = ext.y + (j + 0.5) * ext.h / COREG_LATTICE;
+            double best_d = INFINITY;
+            rw_rect best = {0, 0, 0, 0};
+            for (int cy = 0; cy < ch; cy++)
+                for (int cx = 0; cx < cw; cx++) {
+                    const rw_rect w = {cx * COREG_CELL + margin, cy * COREG_CELL + margin, COREG_SIDE, COREG_SIDE};
+                    const double dx = w.x + 0.5 * w.w - px, dy = w.y + 0.5 * w.h - py, d = dx * dx + dy * dy;
+                    if (d >= best_d)
+                        continue;
+                    bool taken = false;
+                    for (int k = 0; k < n && !taken; k++)
+                        taken = out[k].x == w.x && out[k].y == w.y;
+                    const double x0 = gt[0] + w.x * gt[1], x1 = gt[0] + (w.x + w.w) * gt[1];
+                    const double y0 = gt[3] + w.y * gt[5], y1 = gt[3] + (w.y + w.h) * gt[5];
+                    const double env[4] = {fmin(x0, x1), fmin(y0, y1), fmax(x0, x1), fmax(y0, y1)};
+                    if (!taken && rw_zones_touches(job->zones, env))
+                        best_d = d, best = w;
+                }
+            if (!rw_rect_is_empty(best))
+                out[n++] = best;
         }
     return n;
 }
