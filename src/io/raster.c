@@ -10,6 +10,20 @@
 #include <stdio.h>
 #include <string.h>
 
+/* The first yyyymmdd in a file name, or nothing. */
+static void date_from_name(const char *path, char date[16])
+{
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    for (const char *p = base; *p; p++) {
+        int y, m, d, n = 0;
+        if (sscanf(p, "%4d%2d%2d%n", &y, &m, &d, &n) == 3 && n == 8 && y > 1970 && y < 2200 &&
+            m >= 1 && m <= 12 && d >= 1 && d <= 31) {
+            snprintf(date, 16, "%04d-%02d-%02d", y, m, d);
+            return;
+        }
+    }
+}
+
 /* A date from metadata, or the first yyyymmdd in the file name. */
 static void find_date(GDALDatasetH ds, const char *path, char date[16])
 {
@@ -24,14 +38,62 @@ static void find_date(GDALDatasetH ds, const char *path, char date[16])
             return;
         }
     }
-    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-    for (const char *p = base; *p; p++) {
-        int y, m, d, n = 0;
-        if (sscanf(p, "%4d%2d%2d%n", &y, &m, &d, &n) == 3 && n == 8 && y > 1970 && y < 2200 &&
-            m >= 1 && m <= 12 && d >= 1 && d <= 31) {
-            snprintf(date, 16, "%04d-%02d-%02d", y, m, d);
+    date_from_name(path, date);
+}
+
+/* The file band `band` of VRT `vrt` reads, through nested VRTs (a VRT
+ * that gdal_translate -a_scale made of one that gdalbuildvrt -separate
+ * made of band files: T48RXT_20170414T032541_B02.tif): false unless each
+ * level has exactly one source. */
+static bool band_source_file(const char *vrt, int band, int depth, char *out, size_t size)
+{
+    bool found = false;
+    GDALDatasetH ds = GDALOpenEx(vrt, GDAL_OF_RASTER | GDAL_OF_READONLY, (const char *const[]){"VRT", NULL}, NULL,
+                                 NULL);
+    GDALRasterBandH b = ds != NULL ? GDALGetRasterBand(ds, band) : NULL;
+    char **src = b != NULL ? GDALGetMetadata(b, "vrt_sources") : NULL;
+    CPLXMLNode *xml = CSLCount(src) == 1 ? CPLParseXMLString(CPLParseNameValue(src[0], NULL)) : NULL;
+    const char *file = xml != NULL ? CPLGetXMLValue(xml, "SourceFilename", NULL) : NULL;
+    if (file != NULL) {
+        const bool relative = atoi(CPLGetXMLValue(xml, "SourceFilename.relativeToVRT", "0")) != 0;
+        const char *path = relative ? CPLFormFilename(CPLGetPath(vrt), file, NULL) : file;
+        const int next = atoi(CPLGetXMLValue(xml, "SourceBand", "1"));
+        if (EQUAL(CPLGetExtension(path), "vrt"))
+            found = depth < 4 && band_source_file(path, next, depth + 1, out, size);
+        else
+            found = (size_t)snprintf(out, size, "%s", path) < size;
+    }
+    CPLDestroyXMLNode(xml);
+    if (ds != NULL)
+        GDALClose(ds);
+    return found;
+}
+
+/* Bands of a VRT without descriptions are named after their source files
+ * when each reads its own file (gdalbuildvrt -separate of band files),
+ * the file name's parts as words ("T48RXT 20170414T032541 B02"): the band
+ * roles are then found by the codes in the names. A VRT over one stacked
+ * file would give every band the same name, and is left alone. */
+static void name_bands_by_source(rw_raster_info *info)
+{
+    char file[RW_RASTER_MAX_BANDS][1024];
+    for (int b = 0; b < info->bands; b++) {
+        file[b][0] = '\0';
+        if (info->description[b][0] == '\0' &&
+            !band_source_file(info->path, b + 1, 0, file[b], sizeof(file[b])))
             return;
-        }
+        for (int o = 0; o < b; o++)
+            if (file[b][0] != '\0' && strcmp(file[o], file[b]) == 0)
+                return;
+    }
+    for (int b = 0; b < info->bands; b++) {
+        if (file[b][0] == '\0')
+            continue;
+        char *desc = info->description[b];
+        snprintf(desc, sizeof(info->description[b]), "%s", CPLGetBasename(file[b]));
+        for (char *c = desc; *c != '\0'; c++)
+            if (*c == '_' || *c == '-' || *c == '.')
+                *c = ' ';
     }
 }
 
@@ -73,6 +135,14 @@ rw_status rw_raster_probe(const char *path, rw_raster_info *info, rw_error *err)
         if (!ok)
             info->offset[b] = 0.0;
         info->nodata[b] = GDALGetRasterNoDataValue(band, &info->has_nodata[b]);
+    }
+    const char *driver = GDALGetDriverShortName(GDALGetDatasetDriver(ds));
+    if (driver != NULL && strcmp(driver, "VRT") == 0) {
+        name_bands_by_source(info);
+        char first[1024];
+        /* a VRT of band files: the date in its first band file's name */
+        if (info->date[0] == '\0' && band_source_file(info->path, 1, 0, first, sizeof(first)))
+            date_from_name(first, info->date);
     }
 done:
     if (ds != NULL)

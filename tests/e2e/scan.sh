@@ -119,3 +119,32 @@ c="$work/landsat_seed5"
   --reserves "$c/reserves.gpkg" --rivers "$c/rivers.gpkg" --permits "$c/permits.gpkg" --known "$c/known.gpkg" --out "$c/coreg256" 2>/dev/null
 cmp -s "$c/coreg/points.csv" "$c/coreg256/points.csv" && cmp -s "$c/coreg/detections.gpkg" "$c/coreg256/detections.gpkg" &&
   pass "--coregister outputs identical for 1 thread/tile 256 and default threads/tile 512" || fail "--coregister outputs depend on threads or tile size"
+
+# Sentinel-2 delivered as band files (T50RMN_<date>T030000_B02.tif ...)
+# stacked with gdalbuildvrt -separate in a shuffled order and scaled by
+# gdal_translate -a_scale (a VRT of a VRT): the band roles come from the
+# file names, whatever their order, and the dates too
+c="$work/s2_seed1"; bf="$work/bandfiles"; mkdir -p "$bf"
+order=(8 2 11 3 12 4); pos=(0 1 2 3 0 0 0 4 0 0 5 6) # scene band of code k at k - 1: B2 band 1, B8 band 4
+for scene in "$c"/scene_2023*.tif "$c"/scene_2024*.tif; do
+  day=$(basename "$scene" .tif); day=${day#scene_}; files=()
+  for code in "${order[@]}"; do
+    f=$(printf '%s/T50RMN_%sT030000_B%02d.tif' "$bf" "$day" "$code")
+    gdal_translate -q -b "${pos[$((code - 1))]}" -co PROFILE=GeoTIFF "$scene" "$f"; files+=("$f")
+  done
+  gdalbuildvrt -q -separate "$bf/stack_$day.vrt" "${files[@]}"
+  gdal_translate -q -of VRT -a_scale 0.0001 "$bf/stack_$day.vrt" "$bf/scaled_$day.vrt"
+done
+if "$RW_BIN" scan -q --before "$bf"/scaled_2023*.vrt --after "$bf"/scaled_2024*.vrt --reserves "$c/reserves.gpkg" \
+     --out "$bf/out" 2>"$bf/scan.err"; then
+  /usr/bin/python3 - "$bf/out/manifest.json" "$c/synth.json" <<'PY' && pass "band files: roles and dates from their names" || fail "band files: roles or dates wrong"
+import json, sys
+man, synth = json.load(open(sys.argv[1]))['parameters'], json.load(open(sys.argv[2]))
+want = {'blue': 2, 'green': 4, 'red': 6, 'nir': 1, 'swir1': 3, 'swir2': 5, 'mask': 0}
+day = lambda d: d[:4] + '-' + d[4:6] + '-' + d[6:]
+dates = [day(d['date']) for d in synth['dates']]
+scenes = [man['before'][0], man['after']]
+print([s['bands'] for s in scenes], [s['date'] for s in scenes], dates)
+sys.exit(not all(s['bands'] == want and s['profile'] == 'sentinel2' for s in scenes) or [s['date'] for s in scenes] != dates)
+PY
+else fail "band files: scan failed: $(head -3 "$bf/scan.err")"; fi
