@@ -42,6 +42,8 @@ typedef struct scan_scene {
     double shift_m[2];   /* the same applied to the source georeferencing, map units */
     int offset_px[2];    /* on the analysis grid already: window (x, y) is read at
                           * (x + dx, y + dy) of the file, the shift to the nearest pixel */
+    const char *coreg;   /* earlier dates: what co-registration did ("applied", or
+                          * why not); NULL when it did not run */
 } scan_scene;
 
 /* scan_halo.c: the outer ring of each planned tile, saved by the sampling

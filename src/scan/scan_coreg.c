@@ -22,6 +22,7 @@
 #include <gdal.h>
 #include <math.h>
 #include <omp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -195,16 +196,16 @@ static rw_status accumulate_windows(const scan_job *job, scan_workers *ws, int k
 }
 
 /* The offset (dx, dy) in analysis pixels such that the earlier scene at
- * (x + dx, y + dy) shows what the later one shows at (x, y); false when
- * no trustworthy peak was found. */
-static rw_status measure(const scan_job *job, scan_workers *ws, int k_before, double shift[2], bool *found,
+ * (x + dx, y + dy) shows what the later one shows at (x, y); *why is NULL
+ * then, or says why no trustworthy offset was found. */
+static rw_status measure(const scan_job *job, scan_workers *ws, int k_before, double shift[2], const char **why,
                          rw_error *err)
 {
     rw_status st = RW_OK;
     ncc_sums (*per)[COREG_SPAN][COREG_SPAN] = NULL;
     double mean[COREG_SPAN][COREG_SPAN];
     memset(mean, 0, sizeof(mean));
-    *found = false;
+    *why = "no window of the reserves in a whole 256-pixel cell";
     const int W = job->after.info.width, H = job->after.info.height;
     const double *gt = job->after.info.gt;
     double env[4];
@@ -218,6 +219,8 @@ static rw_status measure(const scan_job *job, scan_workers *ws, int k_before, do
         goto done;
     rw_rect win[COREG_LATTICE * COREG_LATTICE];
     const int n = coreg_windows(job, ext, win);
+    if (n == 0)
+        goto done;
     per = rw_calloc((size_t)n + 1, sizeof(*per), err);
     RW_FAIL_IF(per == NULL, err, RW_ERR_NOMEM, "out of memory for co-registration");
     RW_CHECK(accumulate_windows(job, ws, k_before, win, n, per, err));
@@ -239,8 +242,9 @@ static rw_status measure(const scan_job *job, scan_workers *ws, int k_before, do
             for (int dx = 0; dx < COREG_SPAN; dx++)
                 mean[dy][dx] += c[dy][dx];
     }
+    *why = "no window correlates (clouds, or ground without contrast)";
     if (used == 0)
-        goto done; /* flat ground or clouds everywhere */
+        goto done;
     int bx = 0, by = 0;
     double best = -2.0;
     for (int dy = -COREG_RADIUS; dy <= COREG_RADIUS; dy++)
@@ -249,15 +253,25 @@ static rw_status measure(const scan_job *job, scan_workers *ws, int k_before, do
             if (c > best)
                 best = c, bx = dx, by = dy;
         }
+    *why = "off by 2 pixels or more, further than it searches";
     if (abs(bx) == COREG_RADIUS || abs(by) == COREG_RADIUS)
-        goto done; /* further off than we search */
+        goto done;
     const int cx = bx + COREG_RADIUS, cy = by + COREG_RADIUS;
     shift[0] = bx + vertex(mean[cy][cx - 1] / used, best, mean[cy][cx + 1] / used);
     shift[1] = by + vertex(mean[cy - 1][cx] / used, best, mean[cy + 1][cx] / used);
-    *found = true;
+    *why = NULL;
 done:
     free(per);
     return st;
+}
+
+static void warn_unregistered(const scan_job *job, const scan_scene *s, const char *what)
+{
+    if (job->warn == NULL)
+        return;
+    char msg[4400];
+    snprintf(msg, sizeof(msg), "%s: not co-registered: %s; taken as delivered", s->info.path, what);
+    job->warn(msg, job->warn_user);
 }
 
 rw_status scan_coregister(scan_job *job, scan_workers *ws, rw_error *err)
@@ -267,14 +281,29 @@ rw_status scan_coregister(scan_job *job, scan_workers *ws, rw_error *err)
     for (int k = 0; k < job->nbefore; k++) {
         scan_scene *s = &job->before[k];
         double px[2] = {0, 0};
-        bool found;
-        RW_CHECK(measure(job, ws, k, px, &found, err));
-        /* a shift in metres cannot move degrees: a geographic delivery is
-         * warped as it is */
-        if (!found || hypot(px[0], px[1]) < COREG_MIN_PX || s->info.geographic)
+        const char *why;
+        RW_CHECK(measure(job, ws, k, px, &why, err));
+        if (why != NULL) {
+            s->coreg = why;
+            warn_unregistered(job, s, why);
             continue;
+        }
+        if (hypot(px[0], px[1]) < COREG_MIN_PX) {
+            s->coreg = "within 0.1 pixel, left as delivered";
+            continue;
+        }
+        const bool same = rw_raster_same_grid(&s->info, &job->after.info);
+        if (!same && s->info.geographic != job->after.info.geographic) {
+            /* the shift is in the analysis grid's units; degrees cannot
+             * move metres or the other way round */
+            s->coreg = "offset found but not applied: one scene's CRS is geographic, the other's projected";
+            warn_unregistered(job, s, "one scene's CRS is geographic, the other's projected (warp both to one CRS "
+                                      "first)");
+            continue;
+        }
+        s->coreg = same ? "applied, to the nearest whole pixel (offset_px)" : "applied, in the warp";
         s->shift_px[0] = px[0], s->shift_px[1] = px[1];
-        if (rw_raster_same_grid(&s->info, &job->after.info)) {
+        if (same) {
             s->offset_px[0] = (int)lround(px[0]);
             s->offset_px[1] = (int)lround(px[1]);
             continue;

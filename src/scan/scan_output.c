@@ -69,6 +69,10 @@ static void add_scene(rw_json *j, const scan_scene *s)
     rw_json_integer(j, s->offset_px[0]);
     rw_json_integer(j, s->offset_px[1]);
     rw_json_end_array(j);
+    if (s->coreg != NULL) {
+        rw_json_key(j, "coregistration");
+        rw_json_string(j, s->coreg);
+    }
     rw_json_end_object(j);
 }
 

@@ -148,3 +148,26 @@ print([s['bands'] for s in scenes], [s['date'] for s in scenes], dates)
 sys.exit(not all(s['bands'] == want and s['profile'] == 'sentinel2' for s in scenes) or [s['date'] for s in scenes] != dates)
 PY
 else fail "band files: scan failed: $(head -3 "$bf/scan.err")"; fi
+
+# co-registration that cannot measure says so and the scan goes on: a
+# 200-pixel cut round a reserve holds no whole 256-pixel window cell
+sm="$work/small"; mkdir -p "$sm"
+read -r cx cy < <(/usr/bin/python3 - "$(echo "$c"/scene_2024*.tif)" "$c/reserves.gpkg" <<'PY'
+import sys
+from osgeo import gdal, ogr, osr
+ds = gdal.Open(sys.argv[1]); gt = ds.GetGeoTransform()
+vec = ogr.Open(sys.argv[2]); lyr = vec.GetLayer(0); f = lyr.GetNextFeature()
+dst = osr.SpatialReference(wkt=ds.GetProjection()); dst.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+src = lyr.GetSpatialRef(); src.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+g = f.GetGeometryRef().Clone(); g.Transform(osr.CoordinateTransformation(src, dst)); p = g.PointOnSurface()
+print(int((p.GetX() - gt[0]) / gt[1]), int((p.GetY() - gt[3]) / gt[5]))
+PY
+)
+for scene in "$c"/scene_2023*.tif "$c"/scene_2024*.tif; do
+  gdal_translate -q -srcwin $((cx - 100)) $((cy - 100)) 200 200 "$scene" "$sm/$(basename "$scene")"
+done
+if "$RW_BIN" scan -q --before "$sm"/scene_2023*.tif --after "$sm"/scene_2024*.tif --reserves "$c/reserves.gpkg" \
+     --out "$sm/out" 2>"$sm/scan.err" && grep -q "scene_2023.*not co-registered: no window" "$sm/scan.err" &&
+   grep -q '"coregistration": "no window' "$sm/out/manifest.json"; then
+  pass "co-registration without a window: warned, recorded, scan completed"
+else fail "co-registration without a window: $(head -3 "$sm/scan.err")"; fi
