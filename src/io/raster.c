@@ -56,7 +56,10 @@ static bool band_source_file(const char *vrt, int band, int depth, char *out, si
     const char *file = xml != NULL ? CPLGetXMLValue(xml, "SourceFilename", NULL) : NULL;
     if (file != NULL) {
         const bool relative = atoi(CPLGetXMLValue(xml, "SourceFilename.relativeToVRT", "0")) != 0;
-        const char *path = relative ? CPLFormFilename(CPLGetPath(vrt), file, NULL) : file;
+        /* a copy: CPLFormFilename's buffer is one of a few that GDAL
+         * reuses, and the next level's open would overwrite it */
+        char path[4096];
+        snprintf(path, sizeof(path), "%s", relative ? CPLFormFilename(CPLGetPath(vrt), file, NULL) : file);
         const int next = atoi(CPLGetXMLValue(xml, "SourceBand", "1"));
         if (EQUAL(CPLGetExtension(path), "vrt"))
             found = depth < 4 && band_source_file(path, next, depth + 1, out, size);

@@ -22,6 +22,7 @@
 #include <gdal.h>
 #include <math.h>
 #include <omp.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,16 +97,29 @@ static double vertex(double l, double c, double r)
  * extent, the nearest cell of a fixed COREG_CELL grid whose window (the
  * cell's middle) touches a reserve, each cell once. Windows in reserves
  * measure where the scan looks, and their blocks are the ones the
- * sampling pass decodes anyway; a window inside one cell, and the grid
- * aligned to any power-of-two block size up to COREG_CELL, lies in one
- * block. The same for any tile size or thread count. Returns the number
- * of windows. */
-static int coreg_windows(const scan_job *job, rw_rect ext, rw_rect out[COREG_LATTICE * COREG_LATTICE])
+ * sampling pass decodes anyway; with blocks of COREG_CELL pixels or a
+ * multiple (512 in COGs), a window lies in one block. The same for any
+ * tile size or thread count. *n gets the number of windows. */
+static rw_status coreg_windows(const scan_job *job, rw_rect ext, rw_rect out[COREG_LATTICE * COREG_LATTICE], int *n,
+                               rw_error *err)
 {
     const double *gt = job->after.info.gt;
     const int cw = job->after.info.width / COREG_CELL, ch = job->after.info.height / COREG_CELL;
     const int margin = (COREG_CELL - COREG_SIDE) / 2;
-    int n = 0;
+    *n = 0;
+    /* which cells' windows touch a reserve, asked once per cell */
+    uint8_t *touch = rw_malloc((size_t)cw * (size_t)ch + 1, err);
+    if (touch == NULL)
+        return RW_ERR_NOMEM;
+    for (int cy = 0; cy < ch; cy++)
+        for (int cx = 0; cx < cw; cx++) {
+            const double x0 = gt[0] + (cx * COREG_CELL + margin) * gt[1];
+            const double x1 = gt[0] + (cx * COREG_CELL + margin + COREG_SIDE) * gt[1];
+            const double y0 = gt[3] + (cy * COREG_CELL + margin) * gt[5];
+            const double y1 = gt[3] + (cy * COREG_CELL + margin + COREG_SIDE) * gt[5];
+            const double env[4] = {fmin(x0, x1), fmin(y0, y1), fmax(x0, x1), fmax(y0, y1)};
+            touch[(size_t)cy * (size_t)cw + (size_t)cx] = rw_zones_touches(job->zones, env);
+        }
     for (int j = 0; j < COREG_LATTICE; j++)
         for (int i = 0; i < COREG_LATTICE; i++) {
             const double px = ext.x + (i + 0.5) * ext.w / COREG_LATTICE, py = ext.y + (j + 0.5) * ext.h / COREG_LATTICE;
@@ -115,21 +129,19 @@ static int coreg_windows(const scan_job *job, rw_rect ext, rw_rect out[COREG_LAT
                 for (int cx = 0; cx < cw; cx++) {
                     const rw_rect w = {cx * COREG_CELL + margin, cy * COREG_CELL + margin, COREG_SIDE, COREG_SIDE};
                     const double dx = w.x + 0.5 * w.w - px, dy = w.y + 0.5 * w.h - py, d = dx * dx + dy * dy;
-                    if (d >= best_d)
+                    if (d >= best_d || !touch[(size_t)cy * (size_t)cw + (size_t)cx])
                         continue;
                     bool taken = false;
-                    for (int k = 0; k < n && !taken; k++)
+                    for (int k = 0; k < *n && !taken; k++)
                         taken = out[k].x == w.x && out[k].y == w.y;
-                    const double x0 = gt[0] + w.x * gt[1], x1 = gt[0] + (w.x + w.w) * gt[1];
-                    const double y0 = gt[3] + w.y * gt[5], y1 = gt[3] + (w.y + w.h) * gt[5];
-                    const double env[4] = {fmin(x0, x1), fmin(y0, y1), fmax(x0, x1), fmax(y0, y1)};
-                    if (!taken && rw_zones_touches(job->zones, env))
+                    if (!taken)
                         best_d = d, best = w;
                 }
             if (!rw_rect_is_empty(best))
-                out[n++] = best;
+                out[(*n)++] = best;
         }
-    return n;
+    free(touch);
+    return RW_OK;
 }
 
 /* The tile that holds window w's centre. */
@@ -218,7 +230,8 @@ static rw_status measure(const scan_job *job, scan_workers *ws, int k_before, do
     if (rw_rect_is_empty(ext))
         goto done;
     rw_rect win[COREG_LATTICE * COREG_LATTICE];
-    const int n = coreg_windows(job, ext, win);
+    int n;
+    RW_CHECK(coreg_windows(job, ext, win, &n, err));
     if (n == 0)
         goto done;
     per = rw_calloc((size_t)n + 1, sizeof(*per), err);
@@ -253,7 +266,7 @@ static rw_status measure(const scan_job *job, scan_workers *ws, int k_before, do
             if (c > best)
                 best = c, bx = dx, by = dy;
         }
-    *why = "off by 2 pixels or more, further than it searches";
+    *why = "off by about 2 pixels or more, beyond its search";
     if (abs(bx) == COREG_RADIUS || abs(by) == COREG_RADIUS)
         goto done;
     const int cx = bx + COREG_RADIUS, cy = by + COREG_RADIUS;

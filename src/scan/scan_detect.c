@@ -202,8 +202,9 @@ static bool fringe(const scan_worker *w, int x, int y)
  * the majority of the pixel) says it was. Compared with the baseline of
  * the neighbour that changed (the channel itself), the pixel takes that
  * change when the rules agree. One pixel deep; water next to a plume
- * stays clean water, and bank land next to a dry bed stays land, unless
- * the rules say otherwise. */
+ * stays clean water unless the rules call it turbid against the channel,
+ * and land now that the mask did not call water on every earlier date
+ * (the bank) is never a dry bed. */
 static uint8_t channel_edge_class(const scan_job *job, const scan_worker *w, int x, int y, float *score)
 {
     const rw_rect bw = w->bwin;

@@ -391,14 +391,6 @@ done:
     return st;
 }
 
-/* The frame of both passes: thread i runs work() with worker i on the
- * i-th of as many contiguous runs of the planned tiles (raster order) as
- * there are threads; the first failure stops the remaining tiles.
- * Contiguous runs, not every other tile: a window read at a
- * co-registration offset straddles the blocks of the tiles around it, and
- * a block stays decoded only in the cache of the handle that read it.
- * Backwards (the second pass) starts with the tiles the first pass read
- * last, whose blocks GDAL still holds. */
 /* Thread id's run of nplan planned tiles among nt: [lo, hi). */
 static void run_bounds(int nplan, int id, int nt, int *lo, int *hi)
 {
@@ -425,6 +417,14 @@ int scan_tiles_owner(const scan_job *job, int nt, int t)
     return -1;
 }
 
+/* The frame of both passes: thread i runs work() with worker i on the
+ * i-th of as many contiguous runs of the planned tiles (raster order) as
+ * there are threads; the first failure stops the remaining tiles.
+ * Contiguous runs, not every other tile: a window read at a
+ * co-registration offset straddles the blocks of the tiles around it, and
+ * a block stays decoded only in the cache of the handle that read it.
+ * Backwards (the second pass) starts with the tiles the first pass read
+ * last, whose blocks GDAL still holds. */
 rw_status scan_tiles_run(const scan_job *job, scan_workers *ws, bool backward, scan_tile_fn work, void *ctx,
                            rw_progress_fn progress, void *user, double start, double span, const char *what,
                            rw_error *err)

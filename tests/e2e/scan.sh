@@ -126,16 +126,18 @@ cmp -s "$c/coreg/points.csv" "$c/coreg256/points.csv" && cmp -s "$c/coreg/detect
 # file names, whatever their order, and the dates too
 c="$work/s2_seed1"; bf="$work/bandfiles"; mkdir -p "$bf"
 order=(8 2 11 3 12 4); pos=(0 1 2 3 0 0 0 4 0 0 5 6) # scene band of code k at k - 1: B2 band 1, B8 band 4
+tag=earlier # the VRTs' own names carry no date: it must come from the band files
 for scene in "$c"/scene_2023*.tif "$c"/scene_2024*.tif; do
   day=$(basename "$scene" .tif); day=${day#scene_}; files=()
   for code in "${order[@]}"; do
     f=$(printf '%s/T50RMN_%sT030000_B%02d.tif' "$bf" "$day" "$code")
     gdal_translate -q -b "${pos[$((code - 1))]}" -co PROFILE=GeoTIFF "$scene" "$f"; files+=("$f")
   done
-  gdalbuildvrt -q -separate "$bf/stack_$day.vrt" "${files[@]}"
-  gdal_translate -q -of VRT -a_scale 0.0001 "$bf/stack_$day.vrt" "$bf/scaled_$day.vrt"
+  gdalbuildvrt -q -separate "$bf/stack_$tag.vrt" "${files[@]}"
+  gdal_translate -q -of VRT -a_scale 0.0001 "$bf/stack_$tag.vrt" "$bf/scaled_$tag.vrt"
+  tag=later
 done
-if "$RW_BIN" scan -q --before "$bf"/scaled_2023*.vrt --after "$bf"/scaled_2024*.vrt --reserves "$c/reserves.gpkg" \
+if "$RW_BIN" scan -q --before "$bf/scaled_earlier.vrt" --after "$bf/scaled_later.vrt" --reserves "$c/reserves.gpkg" \
      --out "$bf/out" 2>"$bf/scan.err"; then
   /usr/bin/python3 - "$bf/out/manifest.json" "$c/synth.json" <<'PY' && pass "band files: roles and dates from their names" || fail "band files: roles or dates wrong"
 import json, sys
