@@ -73,9 +73,9 @@ static bool band_source_file(const char *vrt, int band, int depth, char *out, si
 }
 
 /* Bands of a VRT without descriptions are named after their source files
- * when each reads its own file (gdalbuildvrt -separate of band files),
- * the file name's parts as words ("T48RXT 20170414T032541 B02"): the band
- * roles are then found by the codes in the names. A VRT over one stacked
+ * when each reads its own file (gdalbuildvrt -separate of band files:
+ * T48RXT_20170414T032541_B02, LC08_L2SP_..._SR_B4): the band roles are
+ * then found by the codes in the names. A VRT over one stacked
  * file would give every band the same name, and is left alone. */
 static void name_bands_by_source(rw_raster_info *info)
 {
@@ -92,11 +92,7 @@ static void name_bands_by_source(rw_raster_info *info)
     for (int b = 0; b < info->bands; b++) {
         if (file[b][0] == '\0')
             continue;
-        char *desc = info->description[b];
-        snprintf(desc, sizeof(info->description[b]), "%s", CPLGetBasename(file[b]));
-        for (char *c = desc; *c != '\0'; c++)
-            if (*c == '_' || *c == '-' || *c == '.')
-                *c = ' ';
+        snprintf(info->description[b], sizeof(info->description[b]), "%s", CPLGetBasename(file[b]));
     }
 }
 

@@ -118,9 +118,9 @@ static bool is_digit(char c)
     return c >= '0' && c <= '9';
 }
 
-static bool is_token_char(char c)
+static bool is_alnum(char c)
 {
-    return is_alpha(c) || is_digit(c) || c == '_';
+    return is_alpha(c) || is_digit(c);
 }
 
 static bool is_space(char c)
@@ -146,26 +146,43 @@ static bool list_has(const char *const *list, const char *s, size_t n)
     return false;
 }
 
-/* The role of the first token of desc that is one of p's codes:
- * ROLE_OTHER for the sensor's unused bands, ROLE_NONE when no token is a
- * code. */
+/* p's role for the code s[0..n): ROLE_OTHER for the sensor's unused
+ * bands, ROLE_NONE when it is no code of p. */
+static int code_role(const rw_profile *p, const char *s, size_t n)
+{
+    for (int r = 0; r < ROLE_COUNT; r++)
+        if (list_has(p->code[r], s, n))
+            return r;
+    return list_has(p->other, s, n) ? ROLE_OTHER : ROLE_NONE;
+}
+
+/* The role of the first part of desc that is one of p's codes, or
+ * ROLE_NONE. Parts are runs of letters and digits; a part joined to the
+ * next by one '_' is tried as a pair first, so codes such as SR_B4 and
+ * QA_PIXEL are found inside file names (LC08_L2SP_..._SR_B4), and B02 in
+ * T48RXT_20170414T032541_B02_10m. */
 static int role_by_code(const rw_profile *p, const char *desc)
 {
     const char *s = desc;
     while (*s != '\0') {
-        if (!is_token_char(*s)) {
+        if (!is_alnum(*s)) {
             s++;
             continue;
         }
         const char *start = s;
-        while (is_token_char(*s))
+        while (is_alnum(*s))
             s++;
-        const size_t n = (size_t)(s - start);
-        for (int r = 0; r < ROLE_COUNT; r++)
-            if (list_has(p->code[r], start, n))
-                return r;
-        if (list_has(p->other, start, n))
-            return ROLE_OTHER;
+        if (*s == '_' && is_alnum(s[1])) {
+            const char *end = s + 1;
+            while (is_alnum(*end))
+                end++;
+            const int pair = code_role(p, start, (size_t)(end - start));
+            if (pair != ROLE_NONE)
+                return pair;
+        }
+        const int one = code_role(p, start, (size_t)(s - start));
+        if (one != ROLE_NONE)
+            return one;
     }
     return ROLE_NONE;
 }

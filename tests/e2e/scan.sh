@@ -150,6 +150,31 @@ print([s['bands'] for s in scenes], [s['date'] for s in scenes], dates)
 sys.exit(not all(s['bands'] == want and s['profile'] == 'sentinel2' for s in scenes) or [s['date'] for s in scenes] != dates)
 PY
 else fail "band files: scan failed: $(head -3 "$bf/scan.err")"; fi
+# Landsat 8 Level-2 band files as USGS names them (SR_B2 ... SR_B7,
+# QA_PIXEL), stacked in a shuffled order: the landsat profile, its mask
+# and the acquisition date (the first of the two dates in the names)
+l="$work/landsat_seed5"; lf="$work/landsat_files"; mkdir -p "$lf"; tag=earlier
+for scene in "$l"/scene_2023*.tif "$l"/scene_2024*.tif; do
+  day=$(basename "$scene" .tif); day=${day#scene_}; files=()
+  for part in SR_B5 QA_PIXEL SR_B2 SR_B7 SR_B3 SR_B6 SR_B4; do
+    case $part in QA_PIXEL) b=7 ;; *) b=$((${part#SR_B} - 1)) ;; esac
+    f="$lf/LC08_L2SP_121040_${day}_20250101_02_T1_$part.TIF"
+    gdal_translate -q -b "$b" -co PROFILE=GeoTIFF "$scene" "$f"; files+=("$f")
+  done
+  gdalbuildvrt -q -separate "$lf/$tag.vrt" "${files[@]}"; tag=later
+done
+if "$RW_BIN" scan -q --before "$lf/earlier.vrt" --after "$lf/later.vrt" --reserves "$l/reserves.gpkg" \
+     --out "$lf/out" 2>"$lf/scan.err"; then
+  /usr/bin/python3 - "$lf/out/manifest.json" "$l/synth.json" <<'PY' && pass "Landsat band files: roles, mask and dates from their names" || fail "Landsat band files: roles, mask or dates wrong"
+import json, sys
+man, synth = json.load(open(sys.argv[1]))['parameters'], json.load(open(sys.argv[2]))
+want = {'blue': 3, 'green': 5, 'red': 7, 'nir': 1, 'swir1': 6, 'swir2': 4, 'mask': 2}
+dates = [d['date'][:4] + '-' + d['date'][4:6] + '-' + d['date'][6:] for d in synth['dates']]
+scenes = [man['before'][0], man['after']]
+print([s['bands'] for s in scenes], [s['date'] for s in scenes], dates)
+sys.exit(not all(s['bands'] == want and s['profile'] == 'landsat' for s in scenes) or [s['date'] for s in scenes] != dates)
+PY
+else fail "Landsat band files: scan failed: $(head -3 "$lf/scan.err")"; fi
 
 # co-registration that cannot measure says so and the scan goes on: a
 # 200-pixel cut round a reserve holds no whole 256-pixel window cell

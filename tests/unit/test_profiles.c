@@ -119,6 +119,34 @@ static void test_detect_landsat(void **state)
     assert_int_equal(err.status, RW_OK);
 }
 
+/* Band files named as delivered (a VRT of them takes their names): the
+ * codes are found among the name's parts, in any band order. */
+static void test_detect_file_names(void **state)
+{
+    (void)state;
+    rw_profile_match m;
+    rw_error err = {0};
+    static const char *const s2[] = {"T50RMN_20241214T030519_B08_10m", "T50RMN_20241214T030519_SCL_20m",
+                                     "T50RMN_20241214T030519_B02_10m", "T50RMN_20241214T030519_B11_20m",
+                                     "T50RMN_20241214T030519_B03_10m", "T50RMN_20241214T030519_B12_20m",
+                                     "T50RMN_20241214T030519_B04_10m"};
+    assert_int_equal(rw_profiles_detect("auto", COUNT(s2), s2, NULL, "a.vrt", &m, &err), RW_OK);
+    assert_roles(&m, RW_PROFILE_SENTINEL2, (const int[]){3, 5, 7, 1, 4, 6}, 2);
+
+    /* Landsat 8 Level-2: B2-B4 alone would read as Sentinel-2, but SR_B4 is
+     * one code, and without B8 Sentinel-2 has no nir */
+    static const char *const l8[] = {"LC08_L2SP_121040_20241210_20241218_02_T1_SR_B5",
+                                     "LC08_L2SP_121040_20241210_20241218_02_T1_QA_PIXEL",
+                                     "LC08_L2SP_121040_20241210_20241218_02_T1_SR_B2",
+                                     "LC08_L2SP_121040_20241210_20241218_02_T1_SR_B3",
+                                     "LC08_L2SP_121040_20241210_20241218_02_T1_SR_B4",
+                                     "LC08_L2SP_121040_20241210_20241218_02_T1_SR_B6",
+                                     "LC08_L2SP_121040_20241210_20241218_02_T1_SR_B7"};
+    assert_int_equal(rw_profiles_detect("auto", COUNT(l8), l8, NULL, "a.vrt", &m, &err), RW_OK);
+    assert_roles(&m, RW_PROFILE_LANDSAT, (const int[]){3, 4, 5, 1, 6, 7}, 2);
+    assert_int_equal(err.status, RW_OK);
+}
+
 static void test_detect_gf2_by_spacecraft(void **state)
 {
     (void)state;
@@ -471,6 +499,7 @@ int main(void)
         cmocka_unit_test(test_rows_in_enum_order),
         cmocka_unit_test(test_detect_sentinel2),
         cmocka_unit_test(test_detect_landsat),
+        cmocka_unit_test(test_detect_file_names),
         cmocka_unit_test(test_detect_gf2_by_spacecraft),
         cmocka_unit_test(test_detect_gf2_by_role_words),
         cmocka_unit_test(test_detect_auto_failure_message),
