@@ -59,26 +59,54 @@ static int compare_pair(const void *a, const void *b)
     return (p->y > q->y) - (p->y < q->y);
 }
 
-/* The rules compare reflectance (0..1). A scene without scale metadata
- * whose NIR is mostly above 1.5 is raw digital numbers: say so, once per
- * file, instead of silently finding nothing. */
-static bool mostly_above(const float *v, size_t m, float limit)
+/* The share of m values above limit. */
+static double share_above(const float *v, size_t m, float limit)
 {
     size_t above = 0;
     for (size_t i = 0; i < m; i++)
         above += v[i] > limit;
-    return above * 2 > m;
+    return m > 0 ? (double)above / (double)m : 0.0;
 }
 
-static void warn_digital_numbers(const scan_job *job, const char *path)
+/* What a scene's samples say of its scale and offset, checked once per
+ * file: the rules compare reflectance (0..1), and a wrong scale or offset
+ * would silently find nothing, or read dark water as land. */
+typedef enum {
+    UNITS_OK,
+    /* NIR mostly above 1.5: raw digital numbers, no scale */
+    UNITS_DIGITAL_NUMBERS,
+    /* blue above 0.08 on 99 % of clear pixels in the reserves, where
+     * forest and water are 0.02-0.06 at the surface: top-of-atmosphere
+     * values, or the offset is missing */
+    UNITS_OFFSET_MISSING,
+} units_check;
+
+static units_check check_units(int b, const float *v, size_t m)
 {
-    if (job->warn == NULL)
+    if (b == RW_BAND_NIR && share_above(v, m, 1.5f) > 0.5)
+        return UNITS_DIGITAL_NUMBERS;
+    if (b == RW_BAND_BLUE && m >= 1000 && share_above(v, m, 1.5f) <= 0.5 && share_above(v, m, 0.08f) > 0.99)
+        return UNITS_OFFSET_MISSING;
+    return UNITS_OK;
+}
+
+static void warn_units(const scan_job *job, const char *path, units_check u)
+{
+    static const char *const what[] = {
+        [UNITS_DIGITAL_NUMBERS] = "NIR values look like digital numbers, not reflectance 0-1; give the bands a "
+                                  "scale and offset (e.g. gdal_translate -a_scale) or the change rules will not "
+                                  "apply",
+        [UNITS_OFFSET_MISSING] = "blue is above 0.08 on 99 % of the clear pixels in the reserves, where the "
+                                 "surface reflectance of forest and water is 0.02-0.06: top-of-atmosphere "
+                                 "(Level-1) values, or a missing offset (Sentinel-2 L2A from processing "
+                                 "baseline 04.00 on: -a_offset -0.1 with -a_scale 0.0001; Landsat Collection 2 "
+                                 "Level-2: -a_offset -0.2 with -a_scale 0.0000275); the change rules expect "
+                                 "surface reflectance",
+    };
+    if (job->warn == NULL || u == UNITS_OK)
         return;
-    char msg[4400];
-    snprintf(msg, sizeof(msg),
-             "%s: NIR values look like digital numbers, not reflectance 0-1; give the bands a scale and "
-             "offset (e.g. gdal_translate -a_scale) or the change rules will not apply",
-             path);
+    char msg[4600];
+    snprintf(msg, sizeof(msg), "%s: %s", path, what[u]);
     job->warn(msg, job->warn_user);
 }
 
@@ -87,7 +115,7 @@ typedef struct fit_task {
     int k, b;
     rw_status st;
     size_t m;
-    bool dn_before, dn_after; /* NIR only: looks like digital numbers */
+    units_check units_before, units_after;
 } fit_task;
 
 /* Gathers date k's samples of band b from every tile, sorted, and fits
@@ -115,8 +143,8 @@ static void fit_one(scan_job *job, const tile_samples *ts, int ntiles, fit_task 
         for (size_t i = 0; i < m; i++)
             x[i] = pairs[i].x, y[i] = pairs[i].y;
         task->m = m;
-        task->dn_before = b == RW_BAND_NIR && mostly_above(x, m, 1.5f);
-        task->dn_after = b == RW_BAND_NIR && mostly_above(y, m, 1.5f);
+        task->units_before = check_units(b, x, m);
+        task->units_after = check_units(b, y, m);
         rw_error local;
         rw_error_clear(&local);
         task->st = rw_change_normalise_fit(x, y, m, &job->before[k].fit[b], &local);
@@ -137,16 +165,15 @@ static rw_status fit_dates(scan_job *job, tile_samples *ts, int ntiles, rw_error
     for (int k = 0; k < job->nbefore; k++)
         for (int b = 0; b < RW_BAND_COUNT; b++)
             if (job->band_mask & RW_BAND_BIT(b))
-                tasks[n++] = (fit_task){k, b, RW_OK, 0, false, false};
+                tasks[n++] = (fit_task){k, b, RW_OK, 0, UNITS_OK, UNITS_OK};
 #pragma omp parallel for schedule(dynamic) num_threads(job->threads)
     for (int i = 0; i < n; i++)
         fit_one(job, ts, ntiles, &tasks[i]);
     for (int i = 0; i < n; i++) {
         const fit_task *t = &tasks[i];
-        if (t->dn_before)
-            warn_digital_numbers(job, job->before[t->k].info.path);
-        if (t->dn_after && t->k == 0)
-            warn_digital_numbers(job, job->after.info.path);
+        warn_units(job, job->before[t->k].info.path, t->units_before);
+        if (t->k == 0)
+            warn_units(job, job->after.info.path, t->units_after);
     }
     for (int i = 0; i < n; i++) {
         const fit_task *t = &tasks[i];

@@ -81,6 +81,16 @@ if "$RW_BIN" scan -q --before "$work/dn_before.vrt" --after "$work/dn_after.vrt"
      --out "$work/dn" 2>"$work/dn.err" || true; grep -q "dn_after.vrt: NIR values look like digital numbers" "$work/dn.err"; then
   pass "digital numbers without scale are flagged"
 else fail "no warning for digital numbers: $(head -3 "$work/dn.err")"; fi
+# the scale given but not the offset (Sentinel-2 L2A baseline 04.00 adds
+# 1000 to every value): flagged for that file only, and never on the
+# scenes of the accuracy cases
+gdal_translate -q -of VRT -a_scale 0.0001 -a_offset 0.1 "$s" "$work/off_after.vrt"
+"$RW_BIN" scan -q --before "$b" --after "$work/off_after.vrt" --reserves "$d/reserves.gpkg" --out "$work/off" \
+  2>"$work/off.err" || true
+if grep -q "off_after.vrt: blue is above 0.08" "$work/off.err" && ! grep -q "scene_2023.*blue is above" "$work/off.err" &&
+   ! grep -q "blue is above\|digital numbers" "$work"/*/scan.err; then
+  pass "a missing offset is flagged, and only there"
+else fail "missing offset: $(head -3 "$work/off.err")"; fi
 
 # --coregister: the offset it measures for the earlier scene must match the
 # misregistration synth planted (synth.json shift_m of the first date)
