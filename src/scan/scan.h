@@ -20,7 +20,7 @@
 
 /* Context bits of the label flag byte. */
 enum {
-    SCAN_FLAG_WATER = 1,     /* water on every clear earlier date */
+    SCAN_FLAG_WATER = 1,     /* on or beside water on every clear earlier date */
     SCAN_FLAG_RIVER = 2,     /* inside a river corridor (--rivers) */
     SCAN_FLAG_BLUEROOF = 4,  /* blue colour-steel roof cue on the later date */
     SCAN_FLAG_FRINGE = 8,    /* lost vegetation beside earlier bare or built ground

@@ -120,6 +120,13 @@ c="$work/s2_seed1"
   "$c/plain/manifest.json" && pass "--no-coregister recorded in the manifest" || fail "--no-coregister not recorded"
 "$RW_BUILD/tests/check_accuracy" "$c/truth.gpkg" "$c/plain/detections.gpkg" "$mmu" 100 \
   "$c/reserves.gpkg" | sed 's/^\(PASS\|FAIL\|note\) /\1 s2_seed1 --no-coregister /'
+# without --rivers the river context is permanent water in the baseline:
+# the banks a reservoir raised lie beside it, not on it, and must still
+# group into one hydropower work (a reservoir came out 35 % short before)
+"$RW_BIN" scan -q --before "$c"/scene_2023*.tif --after "$c"/scene_2024*.tif --reserves "$c/reserves.gpkg" \
+  --permits "$c/permits.gpkg" --known "$c/known.gpkg" --out "$c/norivers" 2>/dev/null
+"$RW_BUILD/tests/check_accuracy" "$c/truth.gpkg" "$c/norivers/detections.gpkg" "$mmu" 100 \
+  "$c/reserves.gpkg" | sed 's/^\(PASS\|FAIL\|note\) /\1 s2_seed1 without --rivers /'
 # on a scene whose offset rounds to a whole pixel (Landsat: (1, 0)), so
 # windows are read at the offset and the scene's edge tiles half outside
 c="$work/landsat_seed5"
