@@ -22,14 +22,17 @@ void scan_detections_free(rw_detection *d, size_t n)
     free(d);
 }
 
-/* Share of g's area covered by the union of polys (each tested alone:
- * permits and known patches do not overlap each other in practice). */
-static double covered_share(OGRGeometryH g, double area, OGRGeometryH *polys, size_t n, double *best_area)
+/* The polygon of polys that overlaps g (area `area`) most, tested one by
+ * one (permits and known problems do not overlap each other in
+ * practice): the overlap and that polygon's area, or -1 when none
+ * overlaps. */
+static size_t best_overlap(OGRGeometryH g, OGRGeometryH *polys, size_t n, double *overlap, double *poly_area)
 {
     OGREnvelope e;
     OGR_G_GetEnvelope(g, &e);
-    double best = 0.0;
-    *best_area = 0.0;
+    size_t best = (size_t)-1;
+    *overlap = 0.0;
+    *poly_area = 0.0;
     for (size_t i = 0; i < n; i++) {
         OGREnvelope pe;
         OGR_G_GetEnvelope(polys[i], &pe);
@@ -38,14 +41,19 @@ static double covered_share(OGRGeometryH g, double area, OGRGeometryH *polys, si
         OGRGeometryH x = OGR_G_Intersection(g, polys[i]);
         const double a = x != NULL ? OGR_G_Area(x) : 0.0;
         OGR_G_DestroyGeometry(x);
-        if (a / area > best) {
-            best = a / area;
-            *best_area = OGR_G_Area(polys[i]);
+        if (a > *overlap) {
+            best = i;
+            *overlap = a;
+            *poly_area = OGR_G_Area(polys[i]);
         }
     }
     return best;
 }
 
+/* permitted: at least half the patch inside a permit. known: a known
+ * problem covers at least 30 % of the patch, or the patch covers at least
+ * half of it (a site that has grown since last year's ledger holds its
+ * old outline); expanded when the patch is more than 1.5 times it. */
 static const char *decide_status(const scan_job *job, const unsigned char *wkb, size_t size)
 {
     OGRGeometryH g = NULL;
@@ -53,11 +61,13 @@ static const char *decide_status(const scan_job *job, const unsigned char *wkb, 
     if (OGR_G_CreateFromWkb(wkb, NULL, &g, (int)size) != OGRERR_NONE || g == NULL)
         return status;
     const double area = OGR_G_Area(g);
-    double known_area;
-    if (area > 0 && covered_share(g, area, job->permits, job->npermits, &known_area) >= 0.5)
+    double overlap, poly_area;
+    if (area > 0 && best_overlap(g, job->permits, job->npermits, &overlap, &poly_area) != (size_t)-1 &&
+        overlap >= 0.5 * area)
         status = "permitted";
-    else if (area > 0 && covered_share(g, area, job->known, job->nknown, &known_area) >= 0.3)
-        status = area > 1.5 * known_area ? "expanded" : "known";
+    else if (area > 0 && best_overlap(g, job->known, job->nknown, &overlap, &poly_area) != (size_t)-1 &&
+             (overlap >= 0.3 * area || overlap >= 0.5 * poly_area))
+        status = area > 1.5 * poly_area ? "expanded" : "known";
     OGR_G_DestroyGeometry(g);
     return status;
 }
