@@ -127,6 +127,23 @@ c="$work/s2_seed1"
   --permits "$c/permits.gpkg" --known "$c/known.gpkg" --out "$c/norivers" 2>/dev/null
 "$RW_BUILD/tests/check_accuracy" "$c/truth.gpkg" "$c/norivers/detections.gpkg" "$mmu" 100 \
   "$c/reserves.gpkg" | sed 's/^\(PASS\|FAIL\|note\) /\1 s2_seed1 without --rivers /'
+# --mmu overrides the table for the categories named, on geodesic area,
+# and the manifest records what applied
+"$RW_BIN" scan -q --mmu mining=50000,other=9000 --before "$c"/scene_2023*.tif --after "$c"/scene_2024*.tif \
+  --reserves "$c/reserves.gpkg" --rivers "$c/rivers.gpkg" --out "$c/mmu" 2>/dev/null
+/usr/bin/python3 - "$c/mmu" "$c/out" <<'PY' && pass "--mmu applied per category and recorded" || fail "--mmu not applied or not recorded"
+import json, sqlite3, sys
+mmu = json.load(open(sys.argv[1] + '/manifest.json'))['parameters']['mmu_m2']
+def counts(d):
+    db = sqlite3.connect(d + '/detections.gpkg')
+    return {c: (n, lo) for c, n, lo in db.execute('select category, count(*), min(area_m2) from patches group by category')}
+got, ref = counts(sys.argv[1]), counts(sys.argv[2])
+print(mmu, got)
+ok = mmu['mining'] == 50000 and mmu['other'] == 9000 and mmu['industrial'] == 1000
+ok = ok and got['mining'][0] > 0 and got['mining'][1] >= 50000 and got['mining'][0] < ref['mining'][0]
+ok = ok and got.get('other', (0, 9000))[1] >= 9000 and got['tourism'] == ref['tourism']
+sys.exit(not ok)
+PY
 # on a scene whose offset rounds to a whole pixel (Landsat: (1, 0)), so
 # windows are read at the offset and the scene's edge tiles half outside
 c="$work/landsat_seed5"
