@@ -276,8 +276,9 @@ static rw_status label_tile(const scan_job *job, scan_worker *w, int t, rw_label
         w->key[i] = c != RW_CHANGE_NONE ? w->reserve[i] : 0;
         uint8_t fl = w->flag[i];
         /* on or beside permanent water: without --rivers, the banks a
-         * reservoir raised have the river next to them, not under them */
-        if (near(w, x + r.x - w->bwin.x, y + r.y - w->bwin.y, FACT_ALL_WATER))
+         * reservoir raised have the river next to them, not under them
+         * (flags count for patch pixels only) */
+        if (c != RW_CHANGE_NONE && near(w, x + r.x - w->bwin.x, y + r.y - w->bwin.y, FACT_ALL_WATER))
             fl |= SCAN_FLAG_WATER;
         const float bb = w->a[RW_BAND_BLUE][j], rr = w->a[RW_BAND_RED][j];
         if (c == RW_CHANGE_VEG_TO_BUILT && (bb - rr) > 0.08f * (bb + rr))
