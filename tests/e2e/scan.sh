@@ -154,6 +154,27 @@ c="$work/landsat_seed5"
 cmp -s "$c/coreg/points.csv" "$c/coreg256/points.csv" && cmp -s "$c/coreg/detections.gpkg" "$c/coreg256/detections.gpkg" &&
   pass "--coregister outputs identical for 1 thread/tile 256 and default threads/tile 512" || fail "--coregister outputs depend on threads or tile size"
 
+# check_band_files NAME EARLIER LATER CASE OUT PROFILE ROLES_JSON: a scan
+# of the stacked band files must find the profile, the band roles (and
+# mask) and both dates the generator wrote
+check_band_files() {
+  local name=$1 before=$2 after=$3 case=$4 out=$5 profile=$6 roles=$7
+  if ! "$RW_BIN" scan -q --before "$before" --after "$after" --reserves "$case/reserves.gpkg" \
+       --out "$out/out" 2>"$out/scan.err"; then
+    fail "$name: scan failed: $(head -3 "$out/scan.err")"; return
+  fi
+  /usr/bin/python3 - "$out/out/manifest.json" "$case/synth.json" "$profile" "$roles" <<'PY' &&
+import json, sys
+man, synth = json.load(open(sys.argv[1]))['parameters'], json.load(open(sys.argv[2]))
+profile, want = sys.argv[3], json.loads(sys.argv[4])
+dates = [d['date'][:4] + '-' + d['date'][4:6] + '-' + d['date'][6:] for d in synth['dates']]
+scenes = [man['before'][0], man['after']]
+print([s['bands'] for s in scenes], [s['date'] for s in scenes], dates)
+sys.exit(not all(s['bands'] == want and s['profile'] == profile for s in scenes) or [s['date'] for s in scenes] != dates)
+PY
+    pass "$name: profile, roles and dates from their names" || fail "$name: profile, roles or dates wrong"
+}
+
 # Sentinel-2 delivered as band files (T50RMN_<date>T030000_B02.tif ...)
 # stacked with gdalbuildvrt -separate in a shuffled order and scaled by
 # gdal_translate -a_scale (a VRT of a VRT): the band roles come from the
@@ -171,19 +192,8 @@ for scene in "$c"/scene_2023*.tif "$c"/scene_2024*.tif; do
   gdal_translate -q -of VRT -a_scale 0.0001 "$bf/stack_$tag.vrt" "$bf/scaled_$tag.vrt"
   tag=later
 done
-if "$RW_BIN" scan -q --before "$bf/scaled_earlier.vrt" --after "$bf/scaled_later.vrt" --reserves "$c/reserves.gpkg" \
-     --out "$bf/out" 2>"$bf/scan.err"; then
-  /usr/bin/python3 - "$bf/out/manifest.json" "$c/synth.json" <<'PY' && pass "band files: roles and dates from their names" || fail "band files: roles or dates wrong"
-import json, sys
-man, synth = json.load(open(sys.argv[1]))['parameters'], json.load(open(sys.argv[2]))
-want = {'blue': 2, 'green': 4, 'red': 6, 'nir': 1, 'swir1': 3, 'swir2': 5, 'mask': 0}
-day = lambda d: d[:4] + '-' + d[4:6] + '-' + d[6:]
-dates = [day(d['date']) for d in synth['dates']]
-scenes = [man['before'][0], man['after']]
-print([s['bands'] for s in scenes], [s['date'] for s in scenes], dates)
-sys.exit(not all(s['bands'] == want and s['profile'] == 'sentinel2' for s in scenes) or [s['date'] for s in scenes] != dates)
-PY
-else fail "band files: scan failed: $(head -3 "$bf/scan.err")"; fi
+check_band_files "band files" "$bf/scaled_earlier.vrt" "$bf/scaled_later.vrt" "$c" "$bf" sentinel2 \
+  '{"blue": 2, "green": 4, "red": 6, "nir": 1, "swir1": 3, "swir2": 5, "mask": 0}'
 # Landsat 8 Level-2 band files as USGS names them (SR_B2 ... SR_B7,
 # QA_PIXEL), stacked in a shuffled order: the landsat profile, its mask
 # and the acquisition date (the first of the two dates in the names)
@@ -197,18 +207,8 @@ for scene in "$l"/scene_2023*.tif "$l"/scene_2024*.tif; do
   done
   gdalbuildvrt -q -separate "$lf/$tag.vrt" "${files[@]}"; tag=later
 done
-if "$RW_BIN" scan -q --before "$lf/earlier.vrt" --after "$lf/later.vrt" --reserves "$l/reserves.gpkg" \
-     --out "$lf/out" 2>"$lf/scan.err"; then
-  /usr/bin/python3 - "$lf/out/manifest.json" "$l/synth.json" <<'PY' && pass "Landsat band files: roles, mask and dates from their names" || fail "Landsat band files: roles, mask or dates wrong"
-import json, sys
-man, synth = json.load(open(sys.argv[1]))['parameters'], json.load(open(sys.argv[2]))
-want = {'blue': 3, 'green': 5, 'red': 7, 'nir': 1, 'swir1': 6, 'swir2': 4, 'mask': 2}
-dates = [d['date'][:4] + '-' + d['date'][4:6] + '-' + d['date'][6:] for d in synth['dates']]
-scenes = [man['before'][0], man['after']]
-print([s['bands'] for s in scenes], [s['date'] for s in scenes], dates)
-sys.exit(not all(s['bands'] == want and s['profile'] == 'landsat' for s in scenes) or [s['date'] for s in scenes] != dates)
-PY
-else fail "Landsat band files: scan failed: $(head -3 "$lf/scan.err")"; fi
+check_band_files "Landsat band files" "$lf/earlier.vrt" "$lf/later.vrt" "$l" "$lf" landsat \
+  '{"blue": 3, "green": 5, "red": 7, "nir": 1, "swir1": 6, "swir2": 4, "mask": 2}'
 
 # co-registration that cannot measure says so and the scan goes on: a
 # 200-pixel cut round a reserve holds no whole 256-pixel window cell
