@@ -23,8 +23,10 @@ enum {
     SCAN_FLAG_WATER = 1,     /* on or beside water on every clear earlier date */
     SCAN_FLAG_RIVER = 2,     /* inside a river corridor (--rivers) */
     SCAN_FLAG_BLUEROOF = 4,  /* blue colour-steel roof cue on the later date */
-    SCAN_FLAG_FRINGE = 8,    /* lost vegetation beside earlier bare or built ground
-                              * as bright as it is now (scan_detect.c) */
+    SCAN_FLAG_FRINGE = 8,    /* a change beside ground that already was what the
+                              * pixel is now (scan_detect.c) */
+    SCAN_FLAG_BANK = 16,     /* water gone, beside land on every date */
+    SCAN_FLAG_CHANNEL = 32,  /* water gone, beside water that stayed water */
 };
 
 /* One scene as the workers read it. Read-only during the tile stage. */

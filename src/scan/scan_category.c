@@ -16,30 +16,35 @@ typedef struct category_rule {
     int dominant;          /* change class that must dominate, or -1 for any */
     int river;             /* 1: needs river context */
     double min_l2w_share;  /* share of land->water pixels: at least */
-    double max_l2w_share;  /* and at most (pure new water on a bank is a
-                              misregistered shore, not a dam) */
-    double min_blue_share; /* share of blue-roof pixels */
+    int dry_reach;         /* 1: a bed that fell dry from bank to bank */
+    double min_blue_share; /* share of blue-roof pixels: colour-steel sheds
+                              cover a few percent of a compound once its
+                              yard counts; no other cover is as blue */
     double min_area_m2;
-    double min_core_buffer_share;
+    double min_core_buffer_share; /* 0.1: the share that makes the reported
+                                     zone core or buffer (scan_patch.c) */
     double min_fringe_share; /* share of SCAN_FLAG_FRINGE pixels */
     int category;
     const char *basis;
 } category_rule;
 
 static const category_rule rules[] = {
-    {-1, 0, 0, 1, 0, 0, 0, 1.0, CAT_OTHER,
-     "一个像元宽、紧贴原有道路或裸地的变化(疑似配准残差) 1-pixel fringe of existing bare or built ground: "
-     "likely residual misregistration"},
-    {-1, 1, 0.20, 0.90, 0, 0, 0, 0, CAT_HYDROPOWER,
+    {-1, 0, 0, 0, 0, 0, 0, 1.0, CAT_OTHER,
+     "一个像元宽、紧贴原有道路、裸地、水面或沙洲的变化(疑似配准残差) 1-pixel fringe of existing bare or built "
+     "ground, water or bar: likely residual misregistration"},
+    {-1, 1, 0.20, 0, 0, 0, 0, 0, CAT_HYDROPOWER,
      "河道内新增水面(库区)连同坝体/减水河段 new impoundment on a river with weir or dewatered reach"},
-    {RW_CHANGE_WATER_TO_LAND, 1, 0, 1, 0, 0, 0, 0, CAT_MINING, "河道内新出露砂洲/河床 new sand bar or bed in a river channel"},
-    {RW_CHANGE_TURBIDITY, 1, 0, 1, 0, 0, 0, 0, CAT_MINING, "河道水体浑浊(采砂扰动) turbid plume in a river channel (dredging)"},
-    {RW_CHANGE_VEG_TO_BARE, 0, 0, 1, 0, 0, 0, 0, CAT_MINING, "植被变为高亮裸岩裸土 vegetation to bright bare rock/soil"},
-    {RW_CHANGE_VEG_TO_BUILT, 0, 0, 1, 0.05, 0, 0, 0, CAT_INDUSTRIAL, "新增彩钢瓦屋顶建筑 new blue colour-steel roofs"},
-    {RW_CHANGE_VEG_TO_BUILT, 0, 0, 1, 0, 50000, 0, 0, CAT_INDUSTRIAL, "大面积新增建设用地 large new built-up compound"},
-    {RW_CHANGE_VEG_TO_BUILT, 0, 0, 1, 0, 0, 0.5, 0, CAT_TOURISM,
+    {RW_CHANGE_WATER_TO_LAND, 1, 0, 1, 0, 0, 0, 0, CAT_HYDROPOWER,
+     "河床自岸至岸出露(坝/引水下游减脱水河段) bed dry from bank to bank: dewatered reach below a weir or "
+     "diversion"},
+    {RW_CHANGE_WATER_TO_LAND, 1, 0, 0, 0, 0, 0, 0, CAT_MINING, "河道内新出露砂洲/河床 new sand bar or bed in a river channel"},
+    {RW_CHANGE_TURBIDITY, 1, 0, 0, 0, 0, 0, 0, CAT_MINING, "河道水体浑浊(采砂扰动) turbid plume in a river channel (dredging)"},
+    {RW_CHANGE_VEG_TO_BARE, 0, 0, 0, 0, 0, 0, 0, CAT_MINING, "植被变为高亮裸岩裸土 vegetation to bright bare rock/soil"},
+    {RW_CHANGE_VEG_TO_BUILT, 0, 0, 0, 0.02, 0, 0, 0, CAT_INDUSTRIAL, "新增彩钢瓦屋顶建筑 new blue colour-steel roofs"},
+    {RW_CHANGE_VEG_TO_BUILT, 0, 0, 0, 0, 50000, 0, 0, CAT_INDUSTRIAL, "大面积新增建设用地 large new built-up compound"},
+    {RW_CHANGE_VEG_TO_BUILT, 0, 0, 0, 0, 0, 0.1, 0, CAT_TOURISM,
      "核心区/缓冲区内新增建筑、道路或场地 new buildings, roads or yards in core/buffer zone"},
-    {-1, 0, 0, 1, 0, 0, 0, 0, CAT_OTHER, "其他人类活动 other human activity"},
+    {-1, 0, 0, 0, 0, 0, 0, 0, CAT_OTHER, "其他人类活动 other human activity"},
 };
 
 static int dominant_class(const rw_label_stats *s)
@@ -59,13 +64,16 @@ int scan_category_decide(const scan_category_in *in, int *dominant, const char *
     const double l2w = s->class_count[RW_CHANGE_LAND_TO_WATER] / n;
     const double blue = s->flag_count[2] / n;   /* SCAN_FLAG_BLUEROOF is bit 2 */
     const double fringe = s->flag_count[3] / n; /* SCAN_FLAG_FRINGE is bit 3 */
+    /* the bed's pixels beside banks (bits 4) outnumber those beside water
+     * that stayed (bit 5): a reach fell dry across its whole width, where
+     * a sand bar is ringed by the water still flowing round it */
+    const bool dry = s->flag_count[4] > s->flag_count[5];
     const double strict = (s->zone_count[RW_ZONE_BUFFER] + s->zone_count[RW_ZONE_CORE]) / n;
     *dominant = dom;
     for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
         const category_rule *r = &rules[i];
         if ((r->dominant >= 0 && r->dominant != dom) || (r->river && !in->river_context) || l2w < r->min_l2w_share ||
-            l2w > r->max_l2w_share ||
-            blue < r->min_blue_share || in->area_m2 < r->min_area_m2 || strict < r->min_core_buffer_share ||
+            (r->dry_reach && !dry) || blue < r->min_blue_share || in->area_m2 < r->min_area_m2 || strict < r->min_core_buffer_share ||
             fringe < r->min_fringe_share)
             continue;
         *basis = r->basis;

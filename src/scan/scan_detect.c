@@ -170,11 +170,13 @@ static uint8_t bank_class(const scan_job *job, const scan_worker *w, int x, int 
     return (uint8_t)want;
 }
 
-/* Whether lost vegetation at window pixel (x, y) has a neighbour that was
- * already bare or built (baseline NDVI below the rules' 0.35) and about as
- * bright (within a quarter) as the pixel is now: the same ground, one
- * pixel over. A patch made only of such pixels is a road or a clearing
- * that a residual misregistration moved, not a new disturbance. */
+/* Whether the change at window pixel (x, y) has a neighbour that was
+ * already what the pixel is now: not vegetation (baseline NDVI below the
+ * rules' 0.35) and about as bright (within a quarter). Lost vegetation
+ * beside an old road or clearing, new water beside old water, a new bed
+ * beside an old bar: the same ground, one pixel over. A patch made only of
+ * such pixels is an edge that a residual misregistration moved (a road, a
+ * shore, a bar between two channels), not a new disturbance. */
 static bool fringe(const scan_worker *w, int x, int y)
 {
     const rw_rect bw = w->bwin;
@@ -237,6 +239,31 @@ static uint8_t channel_edge_class(const scan_job *job, const scan_worker *w, int
     return RW_CHANGE_NONE;
 }
 
+/* Context bits of a bed that fell dry at window pixel (x, y): beside land
+ * on every date (a bank) and beside water that stayed water (a channel
+ * still flowing). */
+static uint8_t bed_context(const scan_worker *w, int x, int y)
+{
+    const rw_rect bw = w->bwin;
+    uint8_t fl = 0;
+    for (int dy = -1; dy <= 1; dy++)
+        for (int dx = -1; dx <= 1; dx++) {
+            const int nx = x + dx, ny = y + dy;
+            if ((dx == 0 && dy == 0) || nx < 0 || ny < 0 || nx >= bw.w || ny >= bw.h)
+                continue;
+            const size_t n = (size_t)ny * (size_t)bw.w + (size_t)nx;
+            const uint8_t f = w->facts[n];
+            if (!(f & FACT_CLEAR) || !scan_qa_clear(w->aq[n]))
+                continue;
+            const bool water_now = (w->aq[n] & RW_QA_WATER) != 0;
+            if (!water_now && !(f & (FACT_MIXED | FACT_ALL_WATER)))
+                fl |= SCAN_FLAG_BANK;
+            else if (water_now && (f & FACT_ALL_WATER))
+                fl |= SCAN_FLAG_CHANNEL;
+        }
+    return fl;
+}
+
 static rw_status label_tile(const scan_job *job, scan_worker *w, int t, rw_label_tile_result **out, rw_error *err)
 {
     rw_status st = RW_OK;
@@ -283,9 +310,10 @@ static rw_status label_tile(const scan_job *job, scan_worker *w, int t, rw_label
         const float bb = w->a[RW_BAND_BLUE][j], rr = w->a[RW_BAND_RED][j];
         if (c == RW_CHANGE_VEG_TO_BUILT && (bb - rr) > 0.08f * (bb + rr))
             fl |= SCAN_FLAG_BLUEROOF;
-        if ((c == RW_CHANGE_VEG_TO_BARE || c == RW_CHANGE_VEG_TO_BUILT || c == RW_CHANGE_VEG_TO_SOIL) &&
-            fringe(w, x + r.x - w->bwin.x, y + r.y - w->bwin.y))
+        if (c != RW_CHANGE_NONE && c != RW_CHANGE_TURBIDITY && fringe(w, x + r.x - w->bwin.x, y + r.y - w->bwin.y))
             fl |= SCAN_FLAG_FRINGE;
+        if (c == RW_CHANGE_WATER_TO_LAND)
+            fl |= bed_context(w, x + r.x - w->bwin.x, y + r.y - w->bwin.y);
         w->flag[i] = fl;
     }
     const rw_label_input in = {r, w->key, w->cls, w->zone, w->score, w->flag};

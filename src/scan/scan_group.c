@@ -18,11 +18,12 @@ static bool bank_part(const rw_label_stats *s)
     return s->class_count[RW_CHANGE_LAND_TO_WATER] * 2 >= s->count;
 }
 
-/* A patch that is mostly water gained or lost (banks, weir, dry reach). */
+/* A patch that is mostly water gained or lost (banks, weir, dry reach),
+ * and not only a shore or bar that misregistration moved. */
 static bool water_part(const scan_job *job, const rw_label_stats *s)
 {
     return (s->class_count[RW_CHANGE_LAND_TO_WATER] + s->class_count[RW_CHANGE_WATER_TO_LAND]) * 2 >= s->count &&
-           scan_river_context(job, s);
+           s->flag_count[3] < s->count && scan_river_context(job, s); /* SCAN_FLAG_FRINGE is bit 3 */
 }
 
 /* Boxes that overlap or touch (8-connected) without a pixel between. */

@@ -4,8 +4,11 @@
  * category among them, precision of priority detections, no distractor
  * reported as a priority category, every point inside its patch, areas
  * against the truth polygons' geodesic areas (the part inside reserves:
- * the scan reports only that part). Truth comes from the
- * generator's pixel-exact polygons, never from an earlier scan. */
+ * the scan reports only that part). A planted change made of parts apart
+ * on the ground (a dredged reach and a bar downstream of it) is reported
+ * as one patch a part: its area is compared with the sum of the patches
+ * that lie mostly in it, and each such split is noted. Truth comes from
+ * the generator's pixel-exact polygons, never from an earlier scan. */
 #include "patch.h"
 
 #include <cpl_conv.h>
@@ -97,8 +100,8 @@ static double geodesic_area(rw_patch_ctx *ctx, OGRGeometryH g)
 
 int main(int argc, char **argv)
 {
-    if (argc != 6 && argc != 7) {
-        fprintf(stderr, "usage: check_accuracy TRUTH DETECTIONS MMU_TSV PIXEL_M2 RESERVES [AREA_SHARE]\n");
+    if (argc < 6 || argc > 8) {
+        fprintf(stderr, "usage: check_accuracy TRUTH DETECTIONS MMU_TSV PIXEL_M2 RESERVES [AREA_SHARE [WORST]]\n");
         return 2;
     }
     setvbuf(stdout, NULL, _IOLBF, 0); /* lines survive a sanitizer exit */
@@ -106,7 +109,9 @@ int main(int argc, char **argv)
     CPLSetErrorHandler(CPLQuietErrorHandler);
     const double pixel_m2 = atof(argv[4]);
     /* share of matched areas that must lie within 2 % of the truth */
-    const double area_share = argc == 7 ? atof(argv[6]) : 0.9;
+    const double area_share = argc >= 7 ? atof(argv[6]) : 0.9;
+    /* and the bound on the worst one */
+    const double worst_bound = argc == 8 ? atof(argv[7]) : 0.05;
     double mmu[5] = {0};
     int min_pixels = 1;
     const char *keys[5] = {"mining", "industrial", "tourism", "hydropower", "other"};
@@ -190,12 +195,24 @@ int main(int argc, char **argv)
             printf("note truth %d %s/%s expected %s, reported %s\n", i + 1, truth[i].category, truth[i].kind,
                    truth[i].status, det[best].status);
         status_ledger += strcmp(truth[i].status, "new") != 0;
-        const double rel = fabs(det[best].area - area) / area;
+        double found_area = 0.0;
+        int parts = 0;
+        for (int d = 0; d < nd; d++)
+            if (d == best || overlap(truth[i].g, det[d].g) >= 0.5 * OGR_G_Area(det[d].g)) {
+                found_area += det[d].area;
+                parts++;
+            }
+        if (parts > 1)
+            printf("note truth %d %s/%s (%d parts on the ground) reported in %d patches\n", i + 1,
+                   truth[i].category, truth[i].kind,
+                   wkbFlatten(OGR_G_GetGeometryType(truth[i].g)) == wkbPolygon ? 1 : OGR_G_GetGeometryCount(truth[i].g),
+                   parts);
+        const double rel = fabs(found_area - area) / area;
         area_n++;
         area_ok += rel <= 0.02;
         if (rel > 0.02)
             printf("note area of truth %d %s/%s: %.0f m2 detected vs %.0f m2 true (%.1f%%)\n", i + 1,
-                   truth[i].category, truth[i].kind, det[best].area, area, 100 * rel);
+                   truth[i].category, truth[i].kind, found_area, area, 100 * rel);
         worst_area = fmax(worst_area, rel);
     }
     int reported = 0, real = 0, distractor_hits = 0;
@@ -246,9 +263,9 @@ int main(int argc, char **argv)
      * reservoir banks still gain or lose a rim pixel here and there:
      * co-registration puts an earlier date on the same grid back to the
      * nearest pixel, and the rest of a pixel remains. */
-    printf("%s areas within 2%%: %d/%d, all within 5%% (worst %.1f%%; target all within 2%%, bound %.0f%%)\n",
-           area_n > 0 && area_ok >= area_share * area_n && worst_area <= 0.05 ? "PASS" : "FAIL", area_ok, area_n,
-           100 * worst_area, 100 * area_share);
+    printf("%s areas within 2%%: %d/%d, all within %.0f%% (worst %.1f%%; target all within 2%%, bound %.0f%%)\n",
+           area_n > 0 && area_ok >= area_share * area_n && worst_area <= worst_bound ? "PASS" : "FAIL", area_ok,
+           area_n, 100 * worst_bound, 100 * worst_area, 100 * area_share);
     rw_patch_ctx_destroy(ctx);
     feat *sets[4] = {truth, det, pts, zones};
     const int counts[4] = {nt, nd, np, nz};

@@ -1,6 +1,7 @@
 /* Unit tests of src/scan/scan_category.c: the category table decides from
- * a patch's statistics (dominant change, river context, blue roofs, area,
- * zones, misregistration fringe) and names the rule that fired. */
+ * a patch's statistics (dominant change, river context, dry reach, blue
+ * roofs, area, zones, misregistration fringe) and names the rule that
+ * fired. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -55,6 +56,46 @@ static void test_table(void **state)
     assert_non_null(strstr(basis, "impoundment"));
 }
 
+/* A bed that fell dry: beside banks more than beside water still flowing
+ * is a dewatered reach (hydropower); ringed by water, a new sand bar
+ * (mining). Off a river, neither. */
+static void test_dry_reach(void **state)
+{
+    (void)state;
+    const char *basis;
+    rw_label_stats s = patch(200, RW_CHANGE_WATER_TO_LAND, RW_ZONE_EXPERIMENTAL);
+    assert_int_equal(SCAN_FLAG_BANK, 1 << 4);
+    assert_int_equal(SCAN_FLAG_CHANNEL, 1 << 5);
+    s.flag_count[4] = 80; /* both banks of a 40-pixel reach */
+    s.flag_count[5] = 20; /* water at its two ends */
+    assert_int_equal(decide(&s, 20000, true, &basis), HYDROPOWER);
+    assert_non_null(strstr(basis, "bank to bank"));
+    s.flag_count[5] = 80; /* as much beside water: a bar along a bank */
+    assert_int_equal(decide(&s, 20000, true, &basis), MINING);
+    assert_non_null(strstr(basis, "sand bar"));
+    assert_int_equal(decide(&s, 20000, false, &basis), OTHER);
+}
+
+/* Built-up reaching a tenth into a core or buffer zone is reported in that
+ * zone, so it is a tourism candidate; less, it is not. Blue roofs on a
+ * fiftieth of it make it industrial anywhere. */
+static void test_zone_and_roofs(void **state)
+{
+    (void)state;
+    const char *basis;
+    rw_label_stats s = patch(100, RW_CHANGE_VEG_TO_BUILT, RW_ZONE_EXPERIMENTAL);
+    s.zone_count[RW_ZONE_EXPERIMENTAL] = 90;
+    s.zone_count[RW_ZONE_BUFFER] = 10;
+    assert_int_equal(decide(&s, 8000, false, &basis), TOURISM);
+    s.zone_count[RW_ZONE_EXPERIMENTAL] = 91;
+    s.zone_count[RW_ZONE_BUFFER] = 9;
+    assert_int_equal(decide(&s, 8000, false, &basis), OTHER);
+    s.flag_count[2] = 2;
+    assert_int_equal(decide(&s, 8000, false, &basis), INDUSTRIAL);
+    s.flag_count[2] = 1;
+    assert_int_equal(decide(&s, 8000, false, &basis), OTHER);
+}
+
 /* Lost vegetation whose every pixel borders earlier bare or built ground
  * as bright as it is now is a road moved by misregistration: `other`,
  * with a basis that says so; one pixel of real change keeps it. */
@@ -77,6 +118,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_table),
         cmocka_unit_test(test_fringe),
+        cmocka_unit_test(test_dry_reach),
+        cmocka_unit_test(test_zone_and_roofs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
