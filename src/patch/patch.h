@@ -77,6 +77,20 @@ rw_status rw_patch_interior_point(rw_patch_ctx *ctx, const GEOSGeometry *geom,
 rw_status rw_patch_to_lonlat(rw_patch_ctx *ctx, double x, double y,
                              double *lon, double *lat, rw_error *err);
 
+/* A reserve's outline (ISO WKB of a valid (Multi)Polygon in the analysis
+ * CRS) parsed and prepared in ctx's GEOS context; destroy it with the same
+ * ctx. RW_ERR_INTERNAL when the WKB does not parse, RW_ERR_NOMEM. */
+typedef struct rw_patch_outline rw_patch_outline;
+rw_status rw_patch_outline_create(rw_patch_ctx *ctx, const unsigned char *wkb, size_t size, rw_patch_outline **out,
+                                  rw_error *err);
+void rw_patch_outline_destroy(rw_patch_ctx *ctx, rw_patch_outline *o);
+
+/* Clips *geom (a valid (Multi)Polygon of ctx) to the outline: left as it is
+ * when the outline contains it, else replaced by the polygonal part of the
+ * intersection (valid), or NULL when nothing with an area remains.
+ * RW_ERR_INTERNAL when GEOS fails (*geom is then unchanged), RW_ERR_NOMEM. */
+rw_status rw_patch_clip(rw_patch_ctx *ctx, const rw_patch_outline *o, GEOSGeometry **geom, rw_error *err);
+
 /* Geodesic area of a (Multi)Polygon on the CGCS2000 ellipsoid, in m²: the
  * outer rings minus the holes, over all parts. Every vertex is transformed
  * to EPSG:4490; edges longer than RW_PATCH_DENSIFY_M are split first, so

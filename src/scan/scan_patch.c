@@ -129,11 +129,61 @@ done:
     return st;
 }
 
-static rw_status build_one(const scan_job *job, rw_patch_ctx *ctx, const rw_label_patches *patches,
-                           const size_t *next, size_t i, double pixel_m2, rw_patch_run **runbuf, size_t *runcap,
+/* The reserves' outlines as WKB, made once; each thread parses the ones
+ * it needs into its own GEOS context. */
+typedef struct outline_set {
+    size_t n;
+    unsigned char **wkb;
+    size_t *size;
+} outline_set;
+
+static void outline_set_free(outline_set *os)
+{
+    for (size_t i = 0; os->wkb != NULL && i < os->n; i++)
+        free(os->wkb[i]);
+    free(os->wkb);
+    free(os->size);
+}
+
+static rw_status outline_set_make(const scan_job *job, outline_set *os, rw_error *err)
+{
+    rw_status st = RW_OK;
+    os->n = rw_zones_reserve_count(job->zones);
+    os->wkb = rw_calloc(os->n + 1, sizeof(*os->wkb), err);
+    os->size = rw_calloc(os->n + 1, sizeof(*os->size), err);
+    RW_FAIL_IF(os->wkb == NULL || os->size == NULL, err, RW_ERR_NOMEM, "out of memory for reserve outlines");
+    for (size_t i = 0; i < os->n; i++)
+        RW_CHECK(rw_zones_reserve_outline(job->zones, i, &os->wkb[i], &os->size[i], err));
+done:
+    return st;
+}
+
+/* What one thread keeps between patches. */
+typedef struct patch_thread {
+    rw_patch_ctx *ctx;
+    rw_patch_run *runbuf;
+    size_t runcap;
+    rw_patch_outline **outline; /* per reserve, parsed on first use */
+} patch_thread;
+
+/* Clips *poly to reserve r's outline (*poly NULL when nothing is left). */
+static rw_status clip_to_reserve(patch_thread *pt, const outline_set *os, size_t r, GEOSGeometry **poly,
+                                 rw_error *err)
+{
+    rw_status st = RW_OK;
+    if (pt->outline[r] == NULL)
+        RW_CHECK(rw_patch_outline_create(pt->ctx, os->wkb[r], os->size[r], &pt->outline[r], err));
+    RW_CHECK(rw_patch_clip(pt->ctx, pt->outline[r], poly, err));
+done:
+    return st;
+}
+
+static rw_status build_one(const scan_job *job, patch_thread *pt, const outline_set *os,
+                           const rw_label_patches *patches, const size_t *next, size_t i, double pixel_m2,
                            slot *out, rw_error *err)
 {
     rw_status st = RW_OK;
+    rw_patch_ctx *ctx = pt->ctx;
     GEOSContextHandle_t gc = rw_patch_ctx_geos(ctx);
     GEOSGeometry *poly = NULL;
     GEOSWKBWriter *wr = NULL;
@@ -150,8 +200,11 @@ static rw_status build_one(const scan_job *job, rw_patch_ctx *ctx, const rw_labe
     if (s->count * pixel_m2 < 0.9 * min_mmu)
         goto done; /* cheap pre-filter; the geodesic area decides below */
     size_t nruns = 0;
-    RW_CHECK(gather_runs(patches, next, i, runbuf, runcap, &nruns, err));
-    RW_CHECK(rw_patch_polygon(ctx, *runbuf, nruns, job->after.info.gt, &poly, err));
+    RW_CHECK(gather_runs(patches, next, i, &pt->runbuf, &pt->runcap, &nruns, err));
+    RW_CHECK(rw_patch_polygon(ctx, pt->runbuf, nruns, job->after.info.gt, &poly, err));
+    RW_CHECK(clip_to_reserve(pt, os, (size_t)s->key - 1, &poly, err));
+    if (poly == NULL)
+        goto done; /* only pixel edges or corners on the reserve's outline */
     RW_CHECK(rw_patch_geodesic_area(ctx, poly, &d->area_m2, err));
     const scan_category_in cin = {s, d->area_m2, scan_river_context(job, s)};
     int dominant;
@@ -223,12 +276,14 @@ rw_status scan_patches_build(const scan_job *job, const rw_label_patches *patche
     size_t *group = rw_malloc((n + 1) * sizeof(*group), err);
     size_t *next = rw_malloc((n + 1) * sizeof(*next), err);
     rw_patch_ctx *ctx0 = NULL;
+    outline_set os = {0};
     double pixel_m2 = 0.0;
     *out = NULL;
     *count = 0;
     RW_FAIL_IF(slots == NULL || group == NULL || next == NULL, err, RW_ERR_NOMEM, "out of memory for %zu patches",
                n);
     RW_CHECK(scan_group_patches(job, patches, group, next, err));
+    RW_CHECK(outline_set_make(job, &os, err));
     RW_CHECK(rw_patch_ctx_create(job->after.info.wkt, &ctx0, err));
     RW_CHECK(centre_pixel_area(job, ctx0, &pixel_m2, err));
     int failed = 0;
@@ -239,10 +294,10 @@ rw_status scan_patches_build(const scan_job *job, const rw_label_patches *patche
         rw_error_clear(&local);
         /* the first thread reuses the context made for the pixel area:
          * making one (PROJ transformations) is most of a small stage */
-        rw_patch_ctx *ctx = omp_get_thread_num() == 0 ? ctx0 : NULL;
-        rw_patch_run *runbuf = NULL;
-        size_t runcap = 0;
-        if (ctx == NULL && rw_patch_ctx_create(job->after.info.wkt, &ctx, &local) != RW_OK) {
+        patch_thread pt = {omp_get_thread_num() == 0 ? ctx0 : NULL, NULL, 0,
+                           rw_calloc(os.n + 1, sizeof(rw_patch_outline *), &local)};
+        if ((pt.ctx == NULL && rw_patch_ctx_create(job->after.info.wkt, &pt.ctx, &local) != RW_OK) ||
+            pt.outline == NULL) {
 #pragma omp critical(scan_patch_fail)
             {
                 if (!failed)
@@ -252,9 +307,9 @@ rw_status scan_patches_build(const scan_job *job, const rw_label_patches *patche
         }
 #pragma omp for schedule(dynamic, 16)
         for (size_t i = 0; i < n; i++) {
-            if (ctx == NULL || failed || group[i] != i)
+            if (pt.ctx == NULL || pt.outline == NULL || failed || group[i] != i)
                 continue; /* a group is built once, by its first patch */
-            if (build_one(job, ctx, patches, next, i, pixel_m2, &runbuf, &runcap, &slots[i], &local) != RW_OK) {
+            if (build_one(job, &pt, &os, patches, next, i, pixel_m2, &slots[i], &local) != RW_OK) {
 #pragma omp critical(scan_patch_fail)
                 {
                     if (!failed)
@@ -267,9 +322,12 @@ rw_status scan_patches_build(const scan_job *job, const rw_label_patches *patche
             if (progress != NULL && omp_get_thread_num() == 0)
                 progress(0.85 + 0.1 * (double)built / (double)n, "patches", user);
         }
-        free(runbuf);
-        if (ctx != ctx0)
-            rw_patch_ctx_destroy(ctx);
+        free(pt.runbuf);
+        for (size_t r = 0; pt.outline != NULL && r < os.n; r++)
+            rw_patch_outline_destroy(pt.ctx, pt.outline[r]);
+        free(pt.outline);
+        if (pt.ctx != ctx0)
+            rw_patch_ctx_destroy(pt.ctx);
     }
     if (failed) {
         st = err->status;
@@ -305,6 +363,7 @@ done:
     free(slots);
     free(group);
     free(next);
+    outline_set_free(&os);
     rw_patch_ctx_destroy(ctx0);
     return st;
 }

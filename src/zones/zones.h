@@ -113,13 +113,21 @@ bool rw_zones_touches(const rw_zones *z, const double env[4]);
  * order, whole grid). reserve and zone are caller buffers of win.w * win.h
  * values, row-major without padding; they are overwritten: reserve gets 0
  * or reserve index + 1, zone gets the rw_zone_rank. A pixel belongs to a
- * zone when its centre is inside (GDAL's default rule); where zones
- * overlap it gets the strictest rank, and the reserve of that zone (the
- * larger reserve index when two reserves tie). An empty window is a no-op.
+ * zone when its centre is inside (GDAL's default rule), or, when no zone
+ * holds its centre, when a zone's outline touches it (a reserve's edge
+ * pixels); where zones overlap it gets the strictest rank, and the reserve
+ * of that zone (the larger reserve index when two reserves tie). An empty
+ * window is a no-op.
  * Fails with RW_ERR_NOMEM or RW_ERR_INTERNAL (GDAL failure). */
 rw_status rw_zones_burn(const rw_zones *z, const double geotransform[6],
                         rw_rect win, uint16_t *reserve, uint8_t *zone,
                         rw_error *err);
+
+/* The outline of reserve i (union of its zones, target CRS) as ISO WKB
+ * (little-endian) in *wkb, *size bytes, to free with free(). Fails with
+ * RW_ERR_NOMEM or RW_ERR_INTERNAL (GEOS union failed). */
+rw_status rw_zones_reserve_outline(const rw_zones *z, size_t i, unsigned char **wkb, size_t *size,
+                                   rw_error *err);
 
 /* ---- layout private to src/zones (zones_read.c builds it, zones_burn.c
  * queries it); other modules use only the functions above. ------------ */

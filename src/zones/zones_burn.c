@@ -225,13 +225,17 @@ rw_status rw_zones_burn(const rw_zones *z, const double geotransform[6],
     CPLErrorReset();
     RW_CHECK(zones_wrap(win, wgt, reserve, zone, &ds, err));
     int bands[2] = {1, 2};
-    /* No options: GDAL's default pixel-centre rule, no ALL_TOUCHED. */
-    RW_FAIL_IF(GDALRasterizeGeometries(ds, 2, bands, (int)h.count, geoms, NULL,
-                                       NULL, values, NULL, NULL,
-                                       NULL) != CE_None,
-               err, RW_ERR_INTERNAL,
-               "zones: cannot rasterise %zu zones into window %d,%d %dx%d: %s",
-               h.count, win.x, win.y, win.w, win.h, CPLGetLastErrorMsg());
+    /* Every pixel the outlines touch first, then GDAL's pixel-centre rule
+     * over it: a pixel keeps the touched zone only where no zone holds its
+     * centre, so inner zone borders follow centres and the outer border
+     * keeps its partial pixels (their patches are clipped to the outline,
+     * so an area at a reserve's edge is the area inside it). */
+    char *touched[] = {"ALL_TOUCHED=TRUE", NULL};
+    for (int pass = 0; pass < 2; pass++)
+        RW_FAIL_IF(GDALRasterizeGeometries(ds, 2, bands, (int)h.count, geoms, NULL, NULL, values,
+                                           pass == 0 ? touched : NULL, NULL, NULL) != CE_None,
+                   err, RW_ERR_INTERNAL, "zones: cannot rasterise %zu zones into window %d,%d %dx%d: %s", h.count,
+                   win.x, win.y, win.w, win.h, CPLGetLastErrorMsg());
 done:
     if (ds != NULL)
         GDALClose(ds);
@@ -240,5 +244,41 @@ done:
     free(values);
     free(geoms);
     free(h.index);
+    return st;
+}
+
+rw_status rw_zones_reserve_outline(const rw_zones *z, size_t i, unsigned char **wkb, size_t *size, rw_error *err)
+{
+    rw_status st = RW_OK;
+    OGRGeometryH all = OGR_G_CreateGeometry(wkbMultiPolygon), outline = NULL;
+    *wkb = NULL;
+    *size = 0;
+    RW_FAIL_IF(all == NULL, err, RW_ERR_NOMEM, "zones: out of memory for a reserve outline");
+    for (size_t k = 0; k < z->piece_count; k++) {
+        const rw_zone_piece *p = &z->pieces[k];
+        if (p->reserve != i)
+            continue;
+        const bool multi = wkbFlatten(OGR_G_GetGeometryType(p->geom)) == wkbMultiPolygon;
+        for (int j = 0; j < (multi ? OGR_G_GetGeometryCount(p->geom) : 1); j++)
+            RW_FAIL_IF(OGR_G_AddGeometry(all, multi ? OGR_G_GetGeometryRef(p->geom, j) : p->geom) != OGRERR_NONE,
+                       err, RW_ERR_INTERNAL, "zones: cannot collect the zones of reserve %s", z->reserves[i].id);
+    }
+    outline = OGR_G_UnionCascaded(all);
+    RW_FAIL_IF(outline == NULL, err, RW_ERR_INTERNAL, "zones: cannot union the zones of reserve %s: %s",
+               z->reserves[i].id, CPLGetLastErrorMsg());
+    *size = (size_t)OGR_G_WkbSize(outline);
+    *wkb = rw_malloc(*size, err);
+    RW_FAIL_IF(*wkb == NULL, err, RW_ERR_NOMEM, "zones: out of memory for the outline of reserve %s",
+               z->reserves[i].id);
+    RW_FAIL_IF(OGR_G_ExportToWkb(outline, wkbNDR, *wkb) != OGRERR_NONE, err, RW_ERR_INTERNAL,
+               "zones: cannot encode the outline of reserve %s", z->reserves[i].id);
+done:
+    if (st != RW_OK) {
+        free(*wkb);
+        *wkb = NULL;
+        *size = 0;
+    }
+    OGR_G_DestroyGeometry(outline);
+    OGR_G_DestroyGeometry(all);
     return st;
 }

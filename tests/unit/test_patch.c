@@ -245,6 +245,76 @@ static void test_l_shape(void **state)
     GEOSGeom_destroy_r(f->h, g);
 }
 
+/* An outline as ISO WKB, from WKT read with GEOS itself. */
+static unsigned char *outline_wkb(GEOSContextHandle_t h, const char *wkt, size_t *size)
+{
+    GEOSWKTReader *rd = GEOSWKTReader_create_r(h);
+    GEOSWKBWriter *wr = GEOSWKBWriter_create_r(h);
+    GEOSGeometry *g = GEOSWKTReader_read_r(h, rd, wkt);
+    assert_non_null(g);
+    unsigned char *wkb = GEOSWKBWriter_write_r(h, wr, g, size);
+    unsigned char *copy = malloc(*size);
+    assert_non_null(copy);
+    memcpy(copy, wkb, *size);
+    GEOSFree_r(h, wkb);
+    GEOSGeom_destroy_r(h, g);
+    GEOSWKBWriter_destroy_r(h, wr);
+    GEOSWKTReader_destroy_r(h, rd);
+    return copy;
+}
+
+/* A 4 x 4 pixel patch straddling a reserve's edge, drawn 15 m into its
+ * second column: clipped, 2.5 of its 4 columns remain (the area inside).
+ * A patch inside the outline is left as it is; one that shares only an
+ * edge with it leaves nothing with an area. */
+static void test_clip_to_outline(void **state)
+{
+    fixture *f = *state;
+    rw_error err = {0};
+    size_t size;
+    /* x >= 400015: the reserve east of a line through pixel column 1 */
+    unsigned char *wkb = outline_wkb(f->h,
+                                     "POLYGON((400015 3174000, 401000 3174000, 401000 3175000, "
+                                     "400015 3175000, 400015 3174000))",
+                                     &size);
+    rw_patch_outline *o = NULL;
+    assert_int_equal(rw_patch_outline_create(f->ctx, wkb, size, &o, &err), RW_OK);
+    const rw_patch_run edge[4] = {{0, 0, 4}, {1, 0, 4}, {2, 0, 4}, {3, 0, 4}};
+    GEOSGeometry *g = polygon_ok(f, edge, 4, GT_UTM);
+    assert_int_equal(rw_patch_clip(f->ctx, o, &g, &err), RW_OK);
+    assert_non_null(g);
+    assert_int_equal(GEOSisValid_r(f->h, g), 1);
+    double area, minx;
+    assert_int_equal(GEOSArea_r(f->h, g, &area), 1);
+    assert_true(fabs(area - 1000.0) < 1e-6); /* 25 m x 40 m of the 40 x 40 */
+    assert_int_equal(GEOSGeom_getXMin_r(f->h, g, &minx), 1);
+    assert_true(fabs(minx - 400015.0) < 1e-9);
+    GEOSGeom_destroy_r(f->h, g);
+
+    const rw_patch_run inside[1] = {{5, 10, 3}};
+    g = polygon_ok(f, inside, 1, GT_UTM);
+    const GEOSGeometry *before = g;
+    assert_int_equal(rw_patch_clip(f->ctx, o, &g, &err), RW_OK);
+    assert_ptr_equal(g, before);
+    GEOSGeom_destroy_r(f->h, g);
+
+    /* an outline along x = 400010: a pixel of column 0 shares only its
+     * east edge with it */
+    rw_patch_outline_destroy(f->ctx, o);
+    free(wkb);
+    wkb = outline_wkb(f->h,
+                      "POLYGON((400010 3174000, 401000 3174000, 401000 3175000, "
+                      "400010 3175000, 400010 3174000))",
+                      &size);
+    assert_int_equal(rw_patch_outline_create(f->ctx, wkb, size, &o, &err), RW_OK);
+    const rw_patch_run west[1] = {{2, 0, 1}};
+    g = polygon_ok(f, west, 1, GT_UTM);
+    assert_int_equal(rw_patch_clip(f->ctx, o, &g, &err), RW_OK);
+    assert_null(g);
+    rw_patch_outline_destroy(f->ctx, o);
+    free(wkb);
+}
+
 static void test_runs_split_at_tile_edge(void **state)
 {
     fixture *f = *state;
@@ -770,6 +840,7 @@ int main(void)
         cmocka_unit_test(test_single_pixel),
         cmocka_unit_test(test_l_shape),
         cmocka_unit_test(test_runs_split_at_tile_edge),
+        cmocka_unit_test(test_clip_to_outline),
         cmocka_unit_test(test_hole),
         cmocka_unit_test(test_diagonal_pixels),
         cmocka_unit_test(test_hole_touching_shell),

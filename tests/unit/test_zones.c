@@ -320,6 +320,64 @@ static void test_nested_strictest_wins(void **state)
     rw_zones_destroy(z);
 }
 
+/* A reserve's edge pixels: every pixel whose square overlaps the
+ * reserve's outline (OGR's own test, on the outline rw_zones_reserve_outline
+ * returns) belongs to it, no other does, and the outline has the area of
+ * the outermost zone (the union of nested zones). Inside the reserve the
+ * zones still follow pixel centres: the core's pixel count stays its area. */
+static void test_edge_pixels_touched(void **state)
+{
+    (void)state;
+    char path[512];
+    write_gpkg(tpath(path, sizeof(path), "edge.gpkg"), nested, 3);
+    rw_zones *z = open_ok(path, NULL, NULL);
+    rw_error err;
+    rw_error_clear(&err);
+    unsigned char *wkb = NULL;
+    size_t size = 0;
+    assert_int_equal(rw_zones_reserve_outline(z, 0, &wkb, &size, &err), RW_OK);
+    OGRGeometryH outline = NULL;
+    assert_int_equal(OGR_G_CreateFromWkb(wkb, NULL, &outline, (int)size), OGRERR_NONE);
+    assert_true(OGR_G_IsValid(outline));
+    tgrid g;
+    grid_make(z, &g);
+    int edge = 0;
+    for (int y = 0; y < g.h; y++)
+        for (int x = 0; x < g.w; x++) {
+            const double cell[4] = {g.gt[0] + x * PIXEL, g.gt[3] - (y + 1) * PIXEL, g.gt[0] + (x + 1) * PIXEL,
+                                    g.gt[3] - y * PIXEL};
+            OGRGeometryH box = OGR_G_CreateGeometry(wkbPolygon), ring = OGR_G_CreateGeometry(wkbLinearRing);
+            OGR_G_AddPoint_2D(ring, cell[0], cell[1]);
+            OGR_G_AddPoint_2D(ring, cell[2], cell[1]);
+            OGR_G_AddPoint_2D(ring, cell[2], cell[3]);
+            OGR_G_AddPoint_2D(ring, cell[0], cell[3]);
+            OGR_G_AddPoint_2D(ring, cell[0], cell[1]);
+            OGR_G_AddGeometryDirectly(box, ring);
+            OGRGeometryH cut = OGR_G_Intersection(box, outline);
+            const double a = cut != NULL ? OGR_G_Area(cut) : 0.0;
+            const size_t i = (size_t)y * (size_t)g.w + (size_t)x;
+            if (a > 1e-6)
+                assert_int_equal(g.reserve[i], 1);
+            else if (!OGR_G_Intersects(box, outline))
+                assert_int_equal(g.reserve[i], 0);
+            edge += a > 1e-6 && a < 0.5 * PIXEL * PIXEL; /* centre outside, most likely */
+            OGR_G_DestroyGeometry(cut);
+            OGR_G_DestroyGeometry(box);
+        }
+    assert_true(edge > 100); /* the test did look at edge pixels */
+    const rw_reserve *r = rw_zones_reserve(z, 0);
+    size_t core = 0;
+    for (size_t i = 0; i < (size_t)g.w * g.h; i++)
+        core += g.zone[i] == RW_ZONE_CORE;
+    assert_true(fabs(core / (r->zone_area_m2[RW_ZONE_CORE] / (PIXEL * PIXEL)) - 1) < 0.03);
+    assert_int_equal(z->pieces[0].rank, RW_ZONE_EXPERIMENTAL); /* burn order: the outermost first */
+    assert_true(fabs(OGR_G_Area(outline) - OGR_G_Area(z->pieces[0].geom)) < 1e-6 * OGR_G_Area(outline));
+    OGR_G_DestroyGeometry(outline);
+    free(wkb);
+    grid_free(&g);
+    rw_zones_destroy(z);
+}
+
 /* Burning tile by tile, with odd tile sizes, gives the whole-grid burn:
  * the window geotransform is shifted right. Tiles are burnt from several
  * OpenMP threads at once, and touches() never misses a burnt tile. */
@@ -851,6 +909,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rank_names),
         cmocka_unit_test(test_nested_strictest_wins),
+        cmocka_unit_test(test_edge_pixels_touched),
         cmocka_unit_test(test_tiles_match_whole_and_threads),
         cmocka_unit_test(test_english_values_and_field_names),
         cmocka_unit_test(test_other_formats),
