@@ -24,7 +24,8 @@ typedef enum rw_change_class {
     RW_CHANGE_WATER_TO_LAND = 4,   /* bright bed or sand bar emerging */
     RW_CHANGE_TURBIDITY = 5,       /* water stays water but turns turbid */
     RW_CHANGE_VEG_TO_SOIL = 6,     /* clearing, logging, harvest: `other` */
-    RW_CHANGE_CLASS_COUNT = 7
+    RW_CHANGE_BARE_TO_ROCK = 7,    /* bare soil dug down to bright rock */
+    RW_CHANGE_CLASS_COUNT = 8
 } rw_change_class;
 
 /* Class values stay below this, so a set of classes fits in one uint8. */

@@ -18,6 +18,7 @@ static const rw_change_class_info class_table[RW_CHANGE_CLASS_COUNT] = {
     {RW_CHANGE_WATER_TO_LAND, "water_to_land", "水体→陆地(河床/沙洲出露)"},
     {RW_CHANGE_TURBIDITY, "turbidity", "水体浑浊"},
     {RW_CHANGE_VEG_TO_SOIL, "veg_to_soil", "植被→裸土(采伐/翻耕)"},
+    {RW_CHANGE_BARE_TO_ROCK, "bare_to_rock", "裸土→高亮裸岩(开挖)"},
 };
 
 _Static_assert(RW_CHANGE_CLASS_COUNT <= RW_CHANGE_CLASS_MAX,

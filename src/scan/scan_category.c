@@ -40,6 +40,7 @@ static const category_rule rules[] = {
     {RW_CHANGE_WATER_TO_LAND, 1, 0, 0, 0, 0, 0, 0, CAT_MINING, "河道内新出露砂洲/河床 new sand bar or bed in a river channel"},
     {RW_CHANGE_TURBIDITY, 1, 0, 0, 0, 0, 0, 0, CAT_MINING, "河道水体浑浊(采砂扰动) turbid plume in a river channel (dredging)"},
     {RW_CHANGE_VEG_TO_BARE, 0, 0, 0, 0, 0, 0, 0, CAT_MINING, "植被变为高亮裸岩裸土 vegetation to bright bare rock/soil"},
+    {RW_CHANGE_BARE_TO_ROCK, 0, 0, 0, 0, 0, 0, 0, CAT_MINING, "裸土开挖露出高亮裸岩 bare ground dug down to bright rock"},
     {RW_CHANGE_VEG_TO_BUILT, 0, 0, 0, 0.02, 0, 0, 0, CAT_INDUSTRIAL, "新增彩钢瓦屋顶建筑 new blue colour-steel roofs"},
     {RW_CHANGE_VEG_TO_BUILT, 0, 0, 0, 0, 50000, 0, 0, CAT_INDUSTRIAL, "大面积新增建设用地 large new built-up compound"},
     {RW_CHANGE_VEG_TO_BUILT, 0, 0, 0, 0, 0, 0.1, 0, CAT_TOURISM,

@@ -295,7 +295,8 @@ static rw_status label_tile(const scan_job *job, scan_worker *w, int t, rw_label
         /* on or next to a shore that was water on some earlier dates and
          * land on others, lost vegetation is the lake's stage (or a bank
          * the dates disagree on), not a disturbance */
-        if ((c == RW_CHANGE_VEG_TO_BARE || c == RW_CHANGE_VEG_TO_BUILT || c == RW_CHANGE_VEG_TO_SOIL) &&
+        if ((c == RW_CHANGE_VEG_TO_BARE || c == RW_CHANGE_VEG_TO_BUILT || c == RW_CHANGE_VEG_TO_SOIL ||
+             c == RW_CHANGE_BARE_TO_ROCK) &&
             near(w, x + r.x - w->bwin.x, y + r.y - w->bwin.y, FACT_MIXED))
             c = RW_CHANGE_NONE;
         w->cls[i] = c;

@@ -132,7 +132,7 @@ static void test_class_table(void **state)
     (void)state;
     static const char *const keys[RW_CHANGE_CLASS_COUNT] = {
         "none", "veg_to_bare", "veg_to_built", "land_to_water",
-        "water_to_land", "turbidity", "veg_to_soil"};
+        "water_to_land", "turbidity", "veg_to_soil", "bare_to_rock"};
     assert_int_equal(RW_CHANGE_VEG_TO_BARE, 1);
     assert_int_equal(RW_CHANGE_VEG_TO_SOIL, 6);
     assert_true(RW_CHANGE_CLASS_COUNT <= RW_CHANGE_CLASS_MAX);
@@ -492,6 +492,12 @@ static const struct {
     {FOREST, SOIL, RW_CHANGE_VEG_TO_SOIL},
     /* Harvest looks like clearing: reported as low-priority `other`. */
     {CROPS, SOIL, RW_CHANGE_VEG_TO_SOIL},
+    /* A quarry dug into a bare field; a road or a field turned to concrete
+     * is not rock. */
+    {SOIL, MINING, RW_CHANGE_BARE_TO_ROCK},
+    {ASPHALT, MINING, RW_CHANGE_NONE},
+    {SOIL, CONCRETE, RW_CHANGE_NONE},
+    {MUDFLAT, SAND, RW_CHANGE_NONE},
     {WATER, SAND, RW_CHANGE_WATER_TO_LAND},
     {WATER, GRAVEL, RW_CHANGE_WATER_TO_LAND},
     {TURBID, SAND, RW_CHANGE_WATER_TO_LAND},
