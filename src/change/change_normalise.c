@@ -85,8 +85,13 @@ static float lower_median(float *a, size_t n)
 }
 
 /* Theil-Sen gain: the median slope between every two of up to
- * START_SAMPLES valid pairs spread evenly over the input. slopes holds at
- * least START_SAMPLES * (START_SAMPLES - 1) / 2 floats. */
+ * START_SAMPLES valid pairs spread evenly over the input, counting only
+ * two that lie at least a quarter of their x range apart when there are
+ * MIN_SAMPLES such. Within one cover (forest, say) x and y differ by
+ * noise and illumination, which flattens their slopes (errors in x): when
+ * that cover fills most of the samples, their median fixed the line on it
+ * alone, and water at the dark end fell 0.05 off it, outside the trim.
+ * slopes holds at least START_SAMPLES * (START_SAMPLES - 1) / 2 floats. */
 static rw_status start_gain(const float *x, const float *y, size_t n,
                             size_t valid, float *slopes, double *gain,
                             rw_error *err)
@@ -107,12 +112,21 @@ static rw_status start_gain(const float *x, const float *y, size_t n,
         }
         seen++;
     }
-    size_t count = 0;
+    double lo = HUGE_VAL, hi = -HUGE_VAL;
     for (size_t i = 0; i < taken; i++) {
-        for (size_t j = i + 1; j < taken; j++) {
-            const double dx = (double)px[j] - (double)px[i];
-            if (fabs(dx) > MIN_DX)
-                slopes[count++] = (float)(((double)py[j] - (double)py[i]) / dx);
+        lo = fmin(lo, px[i]);
+        hi = fmax(hi, px[i]);
+    }
+    size_t count = 0;
+    for (int pass = 0; pass < 2 && count < MIN_SAMPLES; pass++) {
+        const double apart = pass == 0 ? fmax(MIN_DX, (hi - lo) / 4.0) : MIN_DX;
+        count = 0;
+        for (size_t i = 0; i < taken; i++) {
+            for (size_t j = i + 1; j < taken; j++) {
+                const double dx = (double)px[j] - (double)px[i];
+                if (fabs(dx) > apart)
+                    slopes[count++] = (float)(((double)py[j] - (double)py[i]) / dx);
+            }
         }
     }
     RW_FAIL_IF(count == 0, err, RW_ERR_INPUT,

@@ -158,6 +158,16 @@ static uint8_t bank_class(const scan_job *job, const scan_worker *w, int x, int 
         c = RW_CHANGE_NONE; /* water on an earlier date */
     if (!near(w, x, y, sure))
         return c;
+    /* most dates already saw what the pixel is now: the others had the
+     * bank moved by their misregistration */
+    int same = 0, other = 0;
+    for (int k = 0; k < job->nbefore; k++)
+        if (scan_qa_clear(w->bq[k][j])) {
+            same += ((w->bq[k][j] & RW_QA_WATER) != 0) == water_now;
+            other += ((w->bq[k][j] & RW_QA_WATER) != 0) != water_now;
+        }
+    if (same > other)
+        return c;
     float base[RW_BAND_COUNT], after[RW_BAND_COUNT];
     if (baseline_at(job, w, j, water_now ? 0 : 1, base) == 0)
         return c;
