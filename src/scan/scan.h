@@ -46,6 +46,8 @@ typedef struct scan_scene {
                           * (x + dx, y + dy) of the file, the shift to the nearest pixel */
     const char *coreg;   /* earlier dates: what co-registration did ("applied", or
                           * why not); NULL when it did not run */
+    double residual_px;  /* earlier dates: misregistration left after it, pixels
+                          * (1 when unknown, 0 when it did not run) */
 } scan_scene;
 
 /* scan_halo.c: the outer ring of each planned tile, saved by the sampling

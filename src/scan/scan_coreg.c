@@ -296,6 +296,7 @@ rw_status scan_coregister(scan_job *job, scan_workers *ws, rw_error *err)
         double px[2] = {0, 0};
         const char *why;
         RW_CHECK(measure(job, ws, k, px, &why, err));
+        s->residual_px = why != NULL ? 1.0 : hypot(px[0], px[1]);
         if (why != NULL) {
             s->coreg = why;
             warn_unregistered(job, s, why);
@@ -319,8 +320,10 @@ rw_status scan_coregister(scan_job *job, scan_workers *ws, rw_error *err)
         if (same) {
             s->offset_px[0] = (int)lround(px[0]);
             s->offset_px[1] = (int)lround(px[1]);
+            s->residual_px = hypot(px[0] - s->offset_px[0], px[1] - s->offset_px[1]);
             continue;
         }
+        s->residual_px = 0.0; /* resampled to the measured shift */
         /* what the scene shows at (x + dx, y + dy) lies at (x, y): its
          * georeferencing moves back by the offset */
         s->shift_m[0] = -px[0] * gt[1];

@@ -159,14 +159,22 @@ static uint8_t bank_class(const scan_job *job, const scan_worker *w, int x, int 
     if (!near(w, x, y, sure))
         return c;
     /* most dates already saw what the pixel is now: the others had the
-     * bank moved by their misregistration */
+     * bank moved by their misregistration. On a tie the date left nearest
+     * the later grid decides: the ground it shows at the pixel lies
+     * closest to the pixel's centre. */
     int same = 0, other = 0;
+    double same_r = HUGE_VAL, other_r = HUGE_VAL;
     for (int k = 0; k < job->nbefore; k++)
         if (scan_qa_clear(w->bq[k][j])) {
-            same += ((w->bq[k][j] & RW_QA_WATER) != 0) == water_now;
-            other += ((w->bq[k][j] & RW_QA_WATER) != 0) != water_now;
+            const bool was = ((w->bq[k][j] & RW_QA_WATER) != 0) == water_now;
+            same += was;
+            other += !was;
+            if (was)
+                same_r = fmin(same_r, job->before[k].residual_px);
+            else
+                other_r = fmin(other_r, job->before[k].residual_px);
         }
-    if (same > other)
+    if (same > other || (same == other && same_r + 0.05 < other_r))
         return c;
     float base[RW_BAND_COUNT], after[RW_BAND_COUNT];
     if (baseline_at(job, w, j, water_now ? 0 : 1, base) == 0)

@@ -72,6 +72,9 @@ static void add_scene(rw_json *j, const scan_scene *s)
     if (s->coreg != NULL) {
         rw_json_key(j, "coregistration");
         rw_json_string(j, s->coreg);
+        /* what a bank pixel the dates disagree on is decided by */
+        rw_json_key(j, "residual_px");
+        rw_json_number_fixed(j, s->residual_px, 3);
     }
     rw_json_end_object(j);
 }
