@@ -127,16 +127,31 @@ static void classify_window(const scan_job *job, scan_worker *w)
     }
 }
 
-/* Whether window pixel (x, y) or one of its 8 neighbours has a fact. */
-static bool near(const scan_worker *w, int x, int y, uint8_t fact)
+/* Window offsets of the 8 neighbours of window pixel (x, y) that lie in
+ * the window, row by row; returns how many. */
+static int neighbours(const scan_worker *w, int x, int y, size_t out[8])
 {
     const rw_rect bw = w->bwin;
+    int count = 0;
     for (int dy = -1; dy <= 1; dy++)
         for (int dx = -1; dx <= 1; dx++) {
             const int nx = x + dx, ny = y + dy;
-            if (nx >= 0 && ny >= 0 && nx < bw.w && ny < bw.h && (w->facts[(size_t)ny * (size_t)bw.w + (size_t)nx] & fact))
-                return true;
+            if ((dx != 0 || dy != 0) && nx >= 0 && ny >= 0 && nx < bw.w && ny < bw.h)
+                out[count++] = (size_t)ny * (size_t)bw.w + (size_t)nx;
         }
+    return count;
+}
+
+/* Whether window pixel (x, y) or one of its 8 neighbours has a fact. */
+static bool near(const scan_worker *w, int x, int y, uint8_t fact)
+{
+    if (w->facts[(size_t)y * (size_t)w->bwin.w + (size_t)x] & fact)
+        return true;
+    size_t nb[8];
+    const int count = neighbours(w, x, y, nb);
+    for (int i = 0; i < count; i++)
+        if (w->facts[nb[i]] & fact)
+            return true;
     return false;
 }
 
@@ -197,20 +212,17 @@ static uint8_t bank_class(const scan_job *job, const scan_worker *w, int x, int 
  * shore, a bar between two channels), not a new disturbance. */
 static bool fringe(const scan_worker *w, int x, int y)
 {
-    const rw_rect bw = w->bwin;
-    const size_t j = (size_t)y * (size_t)bw.w + (size_t)x;
+    const size_t j = (size_t)y * (size_t)w->bwin.w + (size_t)x;
     const float now = (w->a[RW_BAND_BLUE][j] + w->a[RW_BAND_GREEN][j] + w->a[RW_BAND_RED][j]) / 3.0f;
-    for (int dy = -1; dy <= 1; dy++)
-        for (int dx = -1; dx <= 1; dx++) {
-            const int nx = x + dx, ny = y + dy;
-            if ((dx == 0 && dy == 0) || nx < 0 || ny < 0 || nx >= bw.w || ny >= bw.h)
-                continue;
-            const size_t n = (size_t)ny * (size_t)bw.w + (size_t)nx;
-            const float nir = w->base[RW_BAND_NIR][n], red = w->base[RW_BAND_RED][n];
-            const float was = (w->base[RW_BAND_BLUE][n] + w->base[RW_BAND_GREEN][n] + red) / 3.0f;
-            if ((nir - red) < 0.35f * (nir + red) && fabsf(was - now) <= 0.25f * now)
-                return true;
-        }
+    size_t nb[8];
+    const int count = neighbours(w, x, y, nb);
+    for (int i = 0; i < count; i++) {
+        const size_t n = nb[i];
+        const float nir = w->base[RW_BAND_NIR][n], red = w->base[RW_BAND_RED][n];
+        const float was = (w->base[RW_BAND_BLUE][n] + w->base[RW_BAND_GREEN][n] + red) / 3.0f;
+        if ((nir - red) < 0.35f * (nir + red) && fabsf(was - now) <= 0.25f * now)
+            return true;
+    }
     return false;
 }
 
@@ -227,8 +239,7 @@ static bool fringe(const scan_worker *w, int x, int y)
  * (the bank) is never a dry bed. */
 static uint8_t channel_edge_class(const scan_job *job, const scan_worker *w, int x, int y, float *score)
 {
-    const rw_rect bw = w->bwin;
-    const size_t j = (size_t)y * (size_t)bw.w + (size_t)x;
+    const size_t j = (size_t)y * (size_t)w->bwin.w + (size_t)x;
     const bool water_now = (w->aq[j] & RW_QA_WATER) != 0;
     const uint8_t sure = water_now ? FACT_TURBID : FACT_NEW_BED;
     const rw_change_class want = water_now ? RW_CHANGE_TURBIDITY : RW_CHANGE_WATER_TO_LAND;
@@ -237,23 +248,22 @@ static uint8_t channel_edge_class(const scan_job *job, const scan_worker *w, int
     float after[RW_BAND_COUNT], base[RW_BAND_COUNT];
     for (int b = 0; b < RW_BAND_COUNT; b++)
         after[b] = (job->band_mask & RW_BAND_BIT(b)) ? w->a[b][j] : NAN;
-    /* neighbours in a fixed order, so the result never depends on tiling */
-    for (int dy = -1; dy <= 1; dy++)
-        for (int dx = -1; dx <= 1; dx++) {
-            const int nx = x + dx, ny = y + dy;
-            if (nx < 0 || ny < 0 || nx >= bw.w || ny >= bw.h)
-                continue;
-            const size_t n = (size_t)ny * (size_t)bw.w + (size_t)nx;
-            if (!(w->facts[n] & sure))
-                continue;
-            for (int b = 0; b < RW_BAND_COUNT; b++)
-                base[b] = (job->band_mask & RW_BAND_BIT(b)) ? w->base[b][n] : NAN;
-            float s = 0.0f;
-            if (rw_change_classify_pixel(job->rules, base, after, job->band_mask, &s, NULL) == want) {
-                *score = s;
-                return (uint8_t)want;
-            }
+    /* neighbours in a fixed order, so the result never depends on tiling
+     * (the pixel itself never has the fact: it would have that class) */
+    size_t nb[8];
+    const int count = neighbours(w, x, y, nb);
+    for (int i = 0; i < count; i++) {
+        const size_t n = nb[i];
+        if (!(w->facts[n] & sure))
+            continue;
+        for (int b = 0; b < RW_BAND_COUNT; b++)
+            base[b] = (job->band_mask & RW_BAND_BIT(b)) ? w->base[b][n] : NAN;
+        float s = 0.0f;
+        if (rw_change_classify_pixel(job->rules, base, after, job->band_mask, &s, NULL) == want) {
+            *score = s;
+            return (uint8_t)want;
         }
+    }
     return RW_CHANGE_NONE;
 }
 
@@ -262,23 +272,20 @@ static uint8_t channel_edge_class(const scan_job *job, const scan_worker *w, int
  * still flowing). */
 static uint8_t bed_context(const scan_worker *w, int x, int y)
 {
-    const rw_rect bw = w->bwin;
     uint8_t fl = 0;
-    for (int dy = -1; dy <= 1; dy++)
-        for (int dx = -1; dx <= 1; dx++) {
-            const int nx = x + dx, ny = y + dy;
-            if ((dx == 0 && dy == 0) || nx < 0 || ny < 0 || nx >= bw.w || ny >= bw.h)
-                continue;
-            const size_t n = (size_t)ny * (size_t)bw.w + (size_t)nx;
-            const uint8_t f = w->facts[n];
-            if (!(f & FACT_CLEAR) || !scan_qa_clear(w->aq[n]))
-                continue;
-            const bool water_now = (w->aq[n] & RW_QA_WATER) != 0;
-            if (!water_now && !(f & (FACT_MIXED | FACT_ALL_WATER)))
-                fl |= SCAN_FLAG_BANK;
-            else if (water_now && (f & FACT_ALL_WATER))
-                fl |= SCAN_FLAG_CHANNEL;
-        }
+    size_t nb[8];
+    const int count = neighbours(w, x, y, nb);
+    for (int i = 0; i < count; i++) {
+        const size_t n = nb[i];
+        const uint8_t f = w->facts[n];
+        if (!(f & FACT_CLEAR) || !scan_qa_clear(w->aq[n]))
+            continue;
+        const bool water_now = (w->aq[n] & RW_QA_WATER) != 0;
+        if (!water_now && !(f & (FACT_MIXED | FACT_ALL_WATER)))
+            fl |= SCAN_FLAG_BANK;
+        else if (water_now && (f & FACT_ALL_WATER))
+            fl |= SCAN_FLAG_CHANNEL;
+    }
     return fl;
 }
 
