@@ -41,16 +41,14 @@ static void find_date(GDALDatasetH ds, const char *path, char date[16])
     date_from_name(path, date);
 }
 
-/* The file band `band` of VRT `vrt` reads, through nested VRTs (a VRT
- * that gdal_translate -a_scale made of one that gdalbuildvrt -separate
- * made of band files: T48RXT_20170414T032541_B02.tif): false unless each
- * level has exactly one source. */
-static bool band_source_file(const char *vrt, int band, int depth, char *out, size_t size)
+/* The file band `band` of VRT ds (opened from path vrt) reads, through
+ * nested VRTs (a VRT that gdal_translate -a_scale made of one that
+ * gdalbuildvrt -separate made of band files: T48RXT_20170414T032541_B02.tif):
+ * false unless each level has exactly one source. */
+static bool band_source_file(GDALDatasetH ds, const char *vrt, int band, int depth, char *out, size_t size)
 {
     bool found = false;
-    GDALDatasetH ds = GDALOpenEx(vrt, GDAL_OF_RASTER | GDAL_OF_READONLY, (const char *const[]){"VRT", NULL}, NULL,
-                                 NULL);
-    GDALRasterBandH b = ds != NULL ? GDALGetRasterBand(ds, band) : NULL;
+    GDALRasterBandH b = GDALGetRasterBand(ds, band);
     char **src = b != NULL ? GDALGetMetadata(b, "vrt_sources") : NULL;
     CPLXMLNode *xml = CSLCount(src) == 1 ? CPLParseXMLString(CPLParseNameValue(src[0], NULL)) : NULL;
     const char *file = xml != NULL ? CPLGetXMLValue(xml, "SourceFilename", NULL) : NULL;
@@ -61,39 +59,44 @@ static bool band_source_file(const char *vrt, int band, int depth, char *out, si
         char path[4096];
         snprintf(path, sizeof(path), "%s", relative ? CPLFormFilename(CPLGetPath(vrt), file, NULL) : file);
         const int next = atoi(CPLGetXMLValue(xml, "SourceBand", "1"));
-        if (EQUAL(CPLGetExtension(path), "vrt"))
-            found = depth < 4 && band_source_file(path, next, depth + 1, out, size);
-        else
+        if (!EQUAL(CPLGetExtension(path), "vrt")) {
             found = (size_t)snprintf(out, size, "%s", path) < size;
+        } else if (depth < 4) {
+            GDALDatasetH inner =
+                GDALOpenEx(path, GDAL_OF_RASTER | GDAL_OF_READONLY, (const char *const[]){"VRT", NULL}, NULL, NULL);
+            found = inner != NULL && band_source_file(inner, path, next, depth + 1, out, size);
+            if (inner != NULL)
+                GDALClose(inner);
+        }
     }
     CPLDestroyXMLNode(xml);
-    if (ds != NULL)
-        GDALClose(ds);
     return found;
 }
 
-/* Bands of a VRT without descriptions are named after their source files
- * when each reads its own file (gdalbuildvrt -separate of band files:
- * T48RXT_20170414T032541_B02, LC08_L2SP_..._SR_B4): the band roles are
- * then found by the codes in the names. A VRT over one stacked
- * file would give every band the same name, and is left alone. */
-static void name_bands_by_source(rw_raster_info *info)
+/* What a VRT's band files say (ds, opened from info->path). Bands without
+ * descriptions are named after their source files when each reads its
+ * own file (gdalbuildvrt -separate of band files: T48RXT_20170414T032541_B02,
+ * LC08_L2SP_..._SR_B4): the band roles are then found by the codes in the
+ * names. A VRT over one stacked file would give every band the same name,
+ * and is left alone. A VRT without a date takes the one in its first band
+ * file's name. */
+static void read_band_files(GDALDatasetH ds, rw_raster_info *info)
 {
     char file[RW_RASTER_MAX_BANDS][1024];
+    bool found[RW_RASTER_MAX_BANDS], named = true;
     for (int b = 0; b < info->bands; b++) {
-        file[b][0] = '\0';
-        if (info->description[b][0] == '\0' &&
-            !band_source_file(info->path, b + 1, 0, file[b], sizeof(file[b])))
-            return;
-        for (int o = 0; o < b; o++)
-            if (file[b][0] != '\0' && strcmp(file[o], file[b]) == 0)
-                return;
-    }
-    for (int b = 0; b < info->bands; b++) {
-        if (file[b][0] == '\0')
+        found[b] = band_source_file(ds, info->path, b + 1, 0, file[b], sizeof(file[b]));
+        if (info->description[b][0] != '\0')
             continue;
-        snprintf(info->description[b], sizeof(info->description[b]), "%s", CPLGetBasename(file[b]));
+        named = named && found[b];
+        for (int o = 0; o < b && named; o++)
+            named = info->description[o][0] != '\0' || strcmp(file[o], file[b]) != 0;
     }
+    if (info->date[0] == '\0' && found[0])
+        date_from_name(file[0], info->date);
+    for (int b = 0; b < info->bands && named; b++)
+        if (info->description[b][0] == '\0')
+            snprintf(info->description[b], sizeof(info->description[b]), "%s", CPLGetBasename(file[b]));
 }
 
 rw_status rw_raster_probe(const char *path, rw_raster_info *info, rw_error *err)
@@ -136,13 +139,8 @@ rw_status rw_raster_probe(const char *path, rw_raster_info *info, rw_error *err)
         info->nodata[b] = GDALGetRasterNoDataValue(band, &info->has_nodata[b]);
     }
     const char *driver = GDALGetDriverShortName(GDALGetDatasetDriver(ds));
-    if (driver != NULL && strcmp(driver, "VRT") == 0) {
-        name_bands_by_source(info);
-        char first[1024];
-        /* a VRT of band files: the date in its first band file's name */
-        if (info->date[0] == '\0' && band_source_file(info->path, 1, 0, first, sizeof(first)))
-            date_from_name(first, info->date);
-    }
+    if (driver != NULL && strcmp(driver, "VRT") == 0)
+        read_band_files(ds, info);
 done:
     if (ds != NULL)
         GDALClose(ds);

@@ -29,6 +29,13 @@ enum {
     SCAN_FLAG_CHANNEL = 32,  /* water gone, beside water that stayed water */
 };
 
+/* How many of a patch's pixels carry flag (one SCAN_FLAG_ bit): the label
+ * statistics count each bit of the flag byte apart. */
+static inline uint64_t scan_flag_pixels(const rw_label_stats *s, unsigned flag)
+{
+    return s->flag_count[__builtin_ctz(flag)];
+}
+
 /* One scene as the workers read it. Read-only during the tile stage. */
 typedef struct scan_scene {
     rw_raster_info info;

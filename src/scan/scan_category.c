@@ -63,12 +63,12 @@ int scan_category_decide(const scan_category_in *in, int *dominant, const char *
     const double n = (double)s->count;
     const int dom = dominant_class(s);
     const double l2w = s->class_count[RW_CHANGE_LAND_TO_WATER] / n;
-    const double blue = s->flag_count[2] / n;   /* SCAN_FLAG_BLUEROOF is bit 2 */
-    const double fringe = s->flag_count[3] / n; /* SCAN_FLAG_FRINGE is bit 3 */
-    /* the bed's pixels beside banks (bits 4) outnumber those beside water
-     * that stayed (bit 5): a reach fell dry across its whole width, where
-     * a sand bar is ringed by the water still flowing round it */
-    const bool dry = s->flag_count[4] > s->flag_count[5];
+    const double blue = scan_flag_pixels(s, SCAN_FLAG_BLUEROOF) / n;
+    const double fringe = scan_flag_pixels(s, SCAN_FLAG_FRINGE) / n;
+    /* the bed's pixels beside banks outnumber those beside water that
+     * stayed: a reach fell dry across its whole width, where a sand bar is
+     * ringed by the water still flowing round it */
+    const bool dry = scan_flag_pixels(s, SCAN_FLAG_BANK) > scan_flag_pixels(s, SCAN_FLAG_CHANNEL);
     const double strict = (s->zone_count[RW_ZONE_BUFFER] + s->zone_count[RW_ZONE_CORE]) / n;
     *dominant = dom;
     for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {

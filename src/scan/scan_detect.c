@@ -155,6 +155,20 @@ static bool near(const scan_worker *w, int x, int y, uint8_t fact)
     return false;
 }
 
+/* Whether the rules give want for window pixel j's later values against
+ * baseline base; *score then gets the rule's score. */
+static bool rules_agree(const scan_job *job, const scan_worker *w, size_t j, const float *base,
+                        rw_change_class want, float *score)
+{
+    float after[RW_BAND_COUNT], s = 0.0f;
+    for (int b = 0; b < RW_BAND_COUNT; b++)
+        after[b] = (job->band_mask & RW_BAND_BIT(b)) ? w->a[b][j] : NAN;
+    if (rw_change_classify_pixel(job->rules, base, after, job->band_mask, &s, NULL) != want)
+        return false;
+    *score = s;
+    return true;
+}
+
 /* A mixed pixel beside certain new water or a certain emerging bed is a
  * bank that misregistration moved: a reservoir that rose over it, a reach
  * that fell dry. Compared with the earlier dates of the state it left
@@ -191,15 +205,9 @@ static uint8_t bank_class(const scan_job *job, const scan_worker *w, int x, int 
         }
     if (same > other || (same == other && same_r + 0.05 < other_r))
         return c;
-    float base[RW_BAND_COUNT], after[RW_BAND_COUNT];
-    if (baseline_at(job, w, j, water_now ? 0 : 1, base) == 0)
+    float base[RW_BAND_COUNT];
+    if (baseline_at(job, w, j, water_now ? 0 : 1, base) == 0 || !rules_agree(job, w, j, base, want, score))
         return c;
-    for (int b = 0; b < RW_BAND_COUNT; b++)
-        after[b] = (job->band_mask & RW_BAND_BIT(b)) ? w->a[b][j] : NAN;
-    float s = 0.0f;
-    if (rw_change_classify_pixel(job->rules, base, after, job->band_mask, &s, NULL) != want)
-        return c;
-    *score = s;
     return (uint8_t)want;
 }
 
@@ -245,9 +253,6 @@ static uint8_t channel_edge_class(const scan_job *job, const scan_worker *w, int
     const rw_change_class want = water_now ? RW_CHANGE_TURBIDITY : RW_CHANGE_WATER_TO_LAND;
     if (!water_now && !(w->facts[j] & FACT_ALL_WATER))
         return RW_CHANGE_NONE; /* bank land: the mask says it was land */
-    float after[RW_BAND_COUNT], base[RW_BAND_COUNT];
-    for (int b = 0; b < RW_BAND_COUNT; b++)
-        after[b] = (job->band_mask & RW_BAND_BIT(b)) ? w->a[b][j] : NAN;
     /* neighbours in a fixed order, so the result never depends on tiling
      * (the pixel itself never has the fact: it would have that class) */
     size_t nb[8];
@@ -256,13 +261,11 @@ static uint8_t channel_edge_class(const scan_job *job, const scan_worker *w, int
         const size_t n = nb[i];
         if (!(w->facts[n] & sure))
             continue;
+        float base[RW_BAND_COUNT];
         for (int b = 0; b < RW_BAND_COUNT; b++)
             base[b] = (job->band_mask & RW_BAND_BIT(b)) ? w->base[b][n] : NAN;
-        float s = 0.0f;
-        if (rw_change_classify_pixel(job->rules, base, after, job->band_mask, &s, NULL) == want) {
-            *score = s;
+        if (rules_agree(job, w, j, base, want, score))
             return (uint8_t)want;
-        }
     }
     return RW_CHANGE_NONE;
 }
@@ -306,23 +309,23 @@ static rw_status label_tile(const scan_job *job, scan_worker *w, int t, rw_label
     RW_CHECK(burn_rivers(job, r, w->flag, err));
     classify_window(job, w);
     for (size_t i = 0; i < npx; i++) {
-        const int x = (int)(i % (size_t)r.w), y = (int)(i / (size_t)r.w);
-        const size_t j = (size_t)(r.y + y - w->bwin.y) * (size_t)w->bwin.w + (size_t)(r.x + x - w->bwin.x);
+        /* the pixel in window coordinates: the tile inside its halo */
+        const int x = (int)(i % (size_t)r.w) + r.x - w->bwin.x, y = (int)(i / (size_t)r.w) + r.y - w->bwin.y;
+        const size_t j = (size_t)y * (size_t)w->bwin.w + (size_t)x;
         const uint8_t f = w->facts[j];
+        const bool usable = (f & FACT_CLEAR) && scan_qa_clear(w->aq[j]) && w->reserve[i] != 0;
         float score = w->wscore[j];
-        uint8_t c = w->wcls[j];
-        if (!(f & FACT_CLEAR) || !scan_qa_clear(w->aq[j]) || w->reserve[i] == 0)
-            c = RW_CHANGE_NONE;
-        else if ((f & FACT_MIXED) && !(f & FACT_SURE))
-            c = bank_class(job, w, x + r.x - w->bwin.x, y + r.y - w->bwin.y, &score);
-        if (c == RW_CHANGE_NONE && (f & FACT_CLEAR) && scan_qa_clear(w->aq[j]) && w->reserve[i] != 0)
-            c = channel_edge_class(job, w, x + r.x - w->bwin.x, y + r.y - w->bwin.y, &score);
+        uint8_t c = usable ? w->wcls[j] : RW_CHANGE_NONE;
+        if (usable && (f & FACT_MIXED) && !(f & FACT_SURE))
+            c = bank_class(job, w, x, y, &score);
+        if (usable && c == RW_CHANGE_NONE)
+            c = channel_edge_class(job, w, x, y, &score);
         /* on or next to a shore that was water on some earlier dates and
          * land on others, lost vegetation is the lake's stage (or a bank
          * the dates disagree on), not a disturbance */
         if ((c == RW_CHANGE_VEG_TO_BARE || c == RW_CHANGE_VEG_TO_BUILT || c == RW_CHANGE_VEG_TO_SOIL ||
              c == RW_CHANGE_BARE_TO_ROCK) &&
-            near(w, x + r.x - w->bwin.x, y + r.y - w->bwin.y, FACT_MIXED))
+            near(w, x, y, FACT_MIXED))
             c = RW_CHANGE_NONE;
         w->cls[i] = c;
         w->score[i] = c != RW_CHANGE_NONE ? score : 0.0f;
@@ -331,15 +334,15 @@ static rw_status label_tile(const scan_job *job, scan_worker *w, int t, rw_label
         /* on or beside permanent water: without --rivers, the banks a
          * reservoir raised have the river next to them, not under them
          * (flags count for patch pixels only) */
-        if (c != RW_CHANGE_NONE && near(w, x + r.x - w->bwin.x, y + r.y - w->bwin.y, FACT_ALL_WATER))
+        if (c != RW_CHANGE_NONE && near(w, x, y, FACT_ALL_WATER))
             fl |= SCAN_FLAG_WATER;
         const float bb = w->a[RW_BAND_BLUE][j], rr = w->a[RW_BAND_RED][j];
         if (c == RW_CHANGE_VEG_TO_BUILT && (bb - rr) > 0.08f * (bb + rr))
             fl |= SCAN_FLAG_BLUEROOF;
-        if (c != RW_CHANGE_NONE && c != RW_CHANGE_TURBIDITY && fringe(w, x + r.x - w->bwin.x, y + r.y - w->bwin.y))
+        if (c != RW_CHANGE_NONE && c != RW_CHANGE_TURBIDITY && fringe(w, x, y))
             fl |= SCAN_FLAG_FRINGE;
         if (c == RW_CHANGE_WATER_TO_LAND)
-            fl |= bed_context(w, x + r.x - w->bwin.x, y + r.y - w->bwin.y);
+            fl |= bed_context(w, x, y);
         w->flag[i] = fl;
     }
     const rw_label_input in = {r, w->key, w->cls, w->zone, w->score, w->flag};

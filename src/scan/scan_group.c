@@ -23,7 +23,7 @@ static bool bank_part(const rw_label_stats *s)
 static bool water_part(const scan_job *job, const rw_label_stats *s)
 {
     return (s->class_count[RW_CHANGE_LAND_TO_WATER] + s->class_count[RW_CHANGE_WATER_TO_LAND]) * 2 >= s->count &&
-           s->flag_count[3] < s->count && scan_river_context(job, s); /* SCAN_FLAG_FRINGE is bit 3 */
+           scan_flag_pixels(s, SCAN_FLAG_FRINGE) < s->count && scan_river_context(job, s);
 }
 
 /* Boxes that overlap or touch (8-connected) without a pixel between. */

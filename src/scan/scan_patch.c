@@ -22,16 +22,14 @@ void scan_detections_free(rw_detection *d, size_t n)
     free(d);
 }
 
-/* The polygon of polys that overlaps g (area `area`) most, tested one by
- * one (permits and known problems do not overlap each other in
- * practice): the overlap and that polygon's area, or -1 when none
- * overlaps. */
-static size_t best_overlap(OGRGeometryH g, OGRGeometryH *polys, size_t n, double *overlap, double *poly_area)
+/* The largest overlap of g with one of polys, tested one by one (permits
+ * and known problems do not overlap each other in practice), and that
+ * polygon's area in *poly_area; 0 when none overlaps. */
+static double best_overlap(OGRGeometryH g, OGRGeometryH *polys, size_t n, double *poly_area)
 {
     OGREnvelope e;
     OGR_G_GetEnvelope(g, &e);
-    size_t best = (size_t)-1;
-    *overlap = 0.0;
+    double best = 0.0;
     *poly_area = 0.0;
     for (size_t i = 0; i < n; i++) {
         OGREnvelope pe;
@@ -41,9 +39,8 @@ static size_t best_overlap(OGRGeometryH g, OGRGeometryH *polys, size_t n, double
         OGRGeometryH x = OGR_G_Intersection(g, polys[i]);
         const double a = x != NULL ? OGR_G_Area(x) : 0.0;
         OGR_G_DestroyGeometry(x);
-        if (a > *overlap) {
-            best = i;
-            *overlap = a;
+        if (a > best) {
+            best = a;
             *poly_area = OGR_G_Area(polys[i]);
         }
     }
@@ -61,12 +58,11 @@ static const char *decide_status(const scan_job *job, const unsigned char *wkb, 
     if (OGR_G_CreateFromWkb(wkb, NULL, &g, (int)size) != OGRERR_NONE || g == NULL)
         return status;
     const double area = OGR_G_Area(g);
-    double overlap, poly_area;
-    if (area > 0 && best_overlap(g, job->permits, job->npermits, &overlap, &poly_area) != (size_t)-1 &&
-        overlap >= 0.5 * area)
+    double poly_area, known;
+    if (area > 0 && best_overlap(g, job->permits, job->npermits, &poly_area) >= 0.5 * area)
         status = "permitted";
-    else if (area > 0 && best_overlap(g, job->known, job->nknown, &overlap, &poly_area) != (size_t)-1 &&
-             (overlap >= 0.3 * area || overlap >= 0.5 * poly_area))
+    else if (area > 0 && (known = best_overlap(g, job->known, job->nknown, &poly_area)) > 0 &&
+             (known >= 0.3 * area || known >= 0.5 * poly_area))
         status = area > 1.5 * poly_area ? "expanded" : "known";
     OGR_G_DestroyGeometry(g);
     return status;
@@ -92,7 +88,8 @@ typedef struct slot {
 
 bool scan_river_context(const scan_job *job, const rw_label_stats *s)
 {
-    return job->nrivers > 0 ? s->flag_count[1] * 5 >= s->count : s->flag_count[0] > 0;
+    return job->nrivers > 0 ? scan_flag_pixels(s, SCAN_FLAG_RIVER) * 5 >= s->count
+                            : scan_flag_pixels(s, SCAN_FLAG_WATER) > 0;
 }
 
 static int compare_run(const void *a, const void *b)
